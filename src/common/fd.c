@@ -57,12 +57,18 @@ ssize_t loop_read(int fd, void *buf, size_t n)
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	ssize_t k;
 
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	return read_fd(fd, max, ret, ret_len);
+}
+
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	ssize_t k;
+
 	buf = xmalloc(max + 1);
 	k = loop_read(fd, buf, max + 1);
 	if (k < 0)

@@ -13,6 +13,8 @@ int loop_write(int fd, const void *buf, size_t n);
 ssize_t loop_read(int fd, void *buf, size_t n);
 /* read_file_at() - read a small file (at most @max bytes) into a NUL-terminated buffer */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* read_fd() - read what is left of @fd (at most @max bytes), NUL-terminated */
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* write_file_at() - open (no create), write, close: for /proc and uid_map style files */
 int write_file_at(int dirfd, const char *path, const char *s);
 /* write_file_atomic() - write, fsync, rename into place, with mode @mode */

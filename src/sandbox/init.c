@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c - pid 1 of a sandbox
+ *
+ * DOC: Theory of Operation
+ * init is a forked copy of the supervisor (clone() without CLONE_VM), so it reads the
+ * sandbox_spec from its own memory and parses nothing. It is pid 1 of new user, mount, PID,
+ * network, IPC, UTS and cgroup namespaces. Its life:
+ *
+ *  1. wait for MSG_GO: the supervisor has written uid_map and gid_map;
+ *  2. set the hostname, bring up loopback, build the root filesystem (mount.c);
+ *  3. with a terminal: open the pty master in the sandbox's own devpts (so the command's
+ *     ttyname() is right inside) and hand it to the supervisor (MSG_PTY);
+ *  4. fork the command: setsid, controlling terminal, chdir, no_new_privs, Landlock,
+ *     capabilities, seccomp (last), execve. A failure in the child is written as {step, errno}
+ *     to a CLOEXEC pipe, so "exec succeeded" is exactly "the pipe closed empty";
+ *  5. drop its own copies of the user's stdio (the sandbox must not reach the user's terminal
+ *     through pid 1), reap every process, and when the command exits, report its wait status
+ *     (MSG_EXIT) and exit: the kernel then kills everything left in the PID namespace.
+ *
+ * init never logs: errors travel to the supervisor as MSG_SETUP_ERROR. It dies with the
+ * supervisor (PR_SET_PDEATHSIG), and a signal sent from inside the sandbox cannot stop it:
+ * pid 1 ignores signals it has no handler for, and it has none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "init.h"
+#include "ipc/msg.h"
+#include "landlock.h"
+#include "mount.h"
+#include "seccomp.h"
+#include "steps.h"
+
+struct child_error {
+	int32_t step;
+	int32_t error;
+};
+
+static _noreturn_ void init_fail(int sock, int step, int r, const char *path)
+{
+	struct msg_error e = { .step = step, .error = r < 0 ? -r : r };
+
+	(void)snprintf(e.path, sizeof(e.path), "%s", path ? path : "");
+	(void)msg_send(sock, MSG_SETUP_ERROR, &e, sizeof(e), -1);
+	_exit(1);
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd, r = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (r >= 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	(void)close(fd);
+	return r;
+}
+
+static _noreturn_ void child_fail(int pipe_fd, int step, int r)
+{
+	struct child_error e = { .step = step, .error = r < 0 ? -r : r };
+
+	(void)!write(pipe_fd, &e, sizeof(e));
+	_exit(127);
+}
+
+/*
+ * run_command() - the forked command child: from here to execve() nothing may allocate except
+ * libseccomp's filter build, and nothing logs.
+ */
+static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *slave,
+				   int pipe_fd)
+{
+	struct landlock_rule rules[64];
+	size_t n_rules = 0;
+	struct seccomp_opts sopts = { .root = spec->root };
+	sigset_t all;
+	int r;
+
+	sigfillset(&all);
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
+
+	if (setsid() < 0)
+		child_fail(pipe_fd, STEP_SETSID, -errno);
+	if (slave) {
+		int fd = open(slave, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+			child_fail(pipe_fd, STEP_TTY, -errno);
+		if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			child_fail(pipe_fd, STEP_STDIO, -errno);
+		(void)close(fd);
+	} else if (!spec->interactive) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || dup2(fd, 0) < 0)
+			child_fail(pipe_fd, STEP_STDIO, -errno);
+		(void)close(fd);
+	}
+
+	if (chdir(spec->workspace) < 0)
+		child_fail(pipe_fd, STEP_CHDIR, -errno);
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(pipe_fd, STEP_NO_NEW_PRIVS, -errno);
+
+	rules[n_rules++] = (struct landlock_rule){ "/", LANDLOCK_LEVEL_RO };
+	rules[n_rules++] = (struct landlock_rule){ "/dev", LANDLOCK_LEVEL_DEV };
+	rules[n_rules++] = (struct landlock_rule){ "/proc", LANDLOCK_LEVEL_WRITE_FILE };
+	for (char **p = spec->rw_paths; p && *p && n_rules < ELEMENTSOF(rules); p++)
+		rules[n_rules++] = (struct landlock_rule){ *p, LANDLOCK_LEVEL_RW };
+	r = landlock_restrict_self(rules, n_rules, NULL);
+	if (r < 0)
+		child_fail(pipe_fd, STEP_LANDLOCK, r);
+
+	r = caps_drop_for_exec(spec->root);
+	if (r < 0)
+		child_fail(pipe_fd, STEP_CAPS, r);
+
+	r = seccomp_install_sandbox(&sopts);
+	if (r < 0)
+		child_fail(pipe_fd, STEP_SECCOMP, r);
+
+	environ = spec->envp;
+	execvp(spec->argv[0], spec->argv);
+	child_fail(pipe_fd, STEP_EXEC, -errno);
+}
+
+static void drop_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		(void)dup2(fd, i);
+	if (fd > 2)
+		(void)close(fd);
+}
+
+void init_main(const struct sandbox_spec *spec, int sock)
+{
+	struct msg_go go;
+	char slave_buf[64], *slave = NULL;
+	const char *err_path = NULL;
+	int pipefd[2], step = STEP_NONE, sfd, fd, r;
+	sigset_t mask;
+	pid_t cmd;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	(void)prctl(PR_SET_NAME, "paddock-init");
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = msg_recv(sock, &go, sizeof(go), &fd);
+	if (r != MSG_GO)
+		_exit(1); /* the supervisor is gone or broken: nothing to report to */
+
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		init_fail(sock, STEP_HOSTNAME, -errno, spec->hostname);
+	r = loopback_up();
+	if (r < 0)
+		init_fail(sock, STEP_LOOPBACK, r, "lo");
+	r = mount_build_root(spec, &step, &err_path);
+	if (r < 0)
+		init_fail(sock, step, r, err_path);
+
+	if (spec->tty) {
+		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (master < 0)
+			init_fail(sock, STEP_PTY, -errno, "/dev/ptmx");
+		if (unlockpt(master) < 0 || ptsname_r(master, slave_buf, sizeof(slave_buf)) != 0)
+			init_fail(sock, STEP_PTY, -errno, "/dev/ptmx");
+		if (go.ws_row && go.ws_col) {
+			struct winsize ws = { .ws_row = go.ws_row, .ws_col = go.ws_col,
+					      .ws_xpixel = go.ws_xpixel, .ws_ypixel = go.ws_ypixel };
+
+			(void)ioctl(master, TIOCSWINSZ, &ws);
+		}
+		r = msg_send(sock, MSG_PTY, NULL, 0, master);
+		if (r < 0)
+			_exit(1);
+		(void)close(master);
+		slave = slave_buf;
+	}
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		init_fail(sock, STEP_FORK, -errno, NULL);
+	cmd = fork();
+	if (cmd < 0)
+		init_fail(sock, STEP_FORK, -errno, NULL);
+	if (cmd == 0) {
+		(void)close(pipefd[0]);
+		(void)close(sock);
+		run_command(spec, slave, pipefd[1]);
+	}
+	(void)close(pipefd[1]);
+	{
+		struct child_error ce;
+		ssize_t k;
+
+		do
+			k = read(pipefd[0], &ce, sizeof(ce));
+		while (k < 0 && errno == EINTR);
+		(void)close(pipefd[0]);
+		if (k == (ssize_t)sizeof(ce)) {
+			(void)waitpid(cmd, NULL, 0);
+			init_fail(sock, ce.step, -ce.error,
+				  ce.step == STEP_EXEC ? spec->argv[0] : NULL);
+		}
+	}
+	{
+		struct msg_started s = { .pid = cmd };
+
+		(void)msg_send(sock, MSG_STARTED, &s, sizeof(s), -1);
+	}
+	drop_stdio();
+
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		_exit(1);
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			int status;
+			pid_t p;
+
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+				if (p == cmd) {
+					struct msg_exit e = { .status = status };
+
+					(void)msg_send(sock, MSG_EXIT, &e, sizeof(e), -1);
+					_exit(0);
+				}
+			}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			union {
+				struct msg_signal sig;
+			} body;
+			int mfd = -EBADF;
+
+			r = msg_recv(sock, &body, sizeof(body), &mfd);
+			if (mfd >= 0)
+				(void)close(mfd);
+			if (r <= 0 || r == MSG_KILL)
+				_exit(1); /* supervisor gone, broken or asking: everything dies */
+			if (r == MSG_SIGNAL && body.sig.signo > 0 && body.sig.signo < NSIG)
+				(void)kill(-1, body.sig.signo);
+		}
+	}
+}

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - the foreground supervisor of `paddock run`
+ *
+ * DOC: Theory of Operation
+ * One libevent loop owns: the socket to init (setup errors, the pty master, the command's
+ * exit), the signals paddock receives, and with a terminal, the relay between the user's
+ * terminal and the sandbox's pty. The terminal is put in raw mode only once the sandbox is
+ * running and restored on every way out (normal exit, error, signal, and atexit as a last
+ * resort), together with the file status flags of stdin and stdout, which are shared with the
+ * user's shell.
+ *
+ * Without a terminal, the command uses paddock's own stdin/stdout/stderr directly (stdin is
+ * /dev/null unless -i), so pipes work in both directions at full speed and EOF propagates.
+ *
+ * Relay buffers are bounded: when the other side's output buffer holds more than RELAY_HIGH
+ * bytes, reading stops until it drains (backpressure instead of memory growth).
+ *
+ * SIGINT, SIGTERM and SIGHUP are forwarded to every process of the sandbox; if the command has
+ * not exited KILL_GRACE seconds later, or on a second such signal, init is killed, and with it
+ * the whole PID namespace.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <limits.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "ipc/msg.h"
+#include "run.h"
+#include "sandbox/spawn.h"
+#include "sandbox/steps.h"
+
+#define RELAY_HIGH  (256 * 1024)
+#define KILL_GRACE  5
+#define DRAIN_MSECS 300
+
+struct run {
+	const struct sandbox_spec *spec;
+	struct event_base *base;
+	pid_t init_pid;
+	int sock;
+	struct event *sock_ev, *kill_timer, *drain_timer;
+	struct event *sig_ev[5];
+
+	/* terminal relay */
+	int master;
+	struct bufferevent *in, *out, *pty;
+
+	int status;    /* wait status from MSG_EXIT, -1 until then */
+	int result;    /* what supervisor_run() returns when set (>= 0 or -errno) */
+	bool done;
+	bool exited;
+	int signals_seen;
+};
+
+/* terminal state, global so that atexit() and fatal signal handlers can restore it */
+static struct termios saved_tio;
+static bool tio_saved;
+static int saved_fl[2] = { -1, -1 };
+
+static void terminal_restore(void)
+{
+	if (tio_saved) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		tio_saved = false;
+	}
+	for (int fd = 0; fd < 2; fd++)
+		if (saved_fl[fd] >= 0) {
+			(void)fcntl(fd, F_SETFL, saved_fl[fd]);
+			saved_fl[fd] = -1;
+		}
+}
+
+static void fatal_signal(int sig)
+{
+	terminal_restore();
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+static int terminal_raw(void)
+{
+	struct termios tio;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return -errno;
+	tio_saved = true;
+	(void)atexit(terminal_restore);
+	(void)signal(SIGSEGV, fatal_signal);
+	(void)signal(SIGBUS, fatal_signal);
+	(void)signal(SIGABRT, fatal_signal);
+	tio = saved_tio;
+	cfmakeraw(&tio);
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	return RET_NERRNO(tcsetattr(STDIN_FILENO, TCSADRAIN, &tio));
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return;
+	if (fd < 2 && saved_fl[fd] < 0)
+		saved_fl[fd] = fl;
+	(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void run_finish(struct run *r)
+{
+	r->done = true;
+	event_base_loopbreak(r->base);
+}
+
+static void winsize_forward(struct run *r)
+{
+	struct winsize ws;
+
+	if (r->master < 0)
+		return;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(r->master, TIOCSWINSZ, &ws);
+}
+
+/* relay: user's stdin -> pty */
+static void in_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct run *r = arg;
+
+	if (!r->pty)
+		return;
+	(void)bufferevent_write_buffer(r->pty, bufferevent_get_input(bev));
+	if (evbuffer_get_length(bufferevent_get_output(r->pty)) > RELAY_HIGH)
+		(void)bufferevent_disable(bev, EV_READ);
+}
+
+static void in_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct run *r = arg;
+
+	/* stdin closed: nothing more to type; the command keeps running */
+	(void)bufferevent_disable(bev, EV_READ);
+	(void)r;
+	(void)what;
+}
+
+/* relay: pty -> user's stdout */
+static void pty_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct run *r = arg;
+
+	(void)bufferevent_write_buffer(r->out, bufferevent_get_input(bev));
+	if (evbuffer_get_length(bufferevent_get_output(r->out)) > RELAY_HIGH)
+		(void)bufferevent_disable(bev, EV_READ);
+}
+
+static void pty_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct run *r = arg;
+
+	/* pty output drained: read the user's input again */
+	if (r->in)
+		(void)bufferevent_enable(r->in, EV_READ);
+	(void)bev;
+}
+
+static void pty_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct run *r = arg;
+
+	/* EIO: every slave is closed (the sandbox is gone) */
+	(void)what;
+	(void)bufferevent_disable(bev, EV_READ);
+	if (r->exited)
+		run_finish(r);
+}
+
+static void out_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct run *r = arg;
+
+	if (r->pty)
+		(void)bufferevent_enable(r->pty, EV_READ);
+	(void)bev;
+}
+
+static void out_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	(void)arg;
+}
+
+static void relay_start(struct run *r)
+{
+	set_nonblock(r->master);
+	set_nonblock(STDIN_FILENO);
+	set_nonblock(STDOUT_FILENO);
+	r->pty = bufferevent_socket_new(r->base, r->master, 0);
+	r->in = bufferevent_socket_new(r->base, STDIN_FILENO, 0);
+	r->out = bufferevent_socket_new(r->base, STDOUT_FILENO, 0);
+	if (!r->pty || !r->in || !r->out) {
+		log_error("Failed to set up the terminal relay");
+		return;
+	}
+	bufferevent_setcb(r->pty, pty_read_cb, pty_write_cb, pty_event_cb, r);
+	bufferevent_setcb(r->in, in_read_cb, NULL, in_event_cb, r);
+	bufferevent_setcb(r->out, NULL, out_write_cb, out_event_cb, r);
+	(void)bufferevent_enable(r->pty, EV_READ | EV_WRITE);
+	(void)bufferevent_enable(r->in, EV_READ);
+	(void)bufferevent_enable(r->out, EV_WRITE);
+	winsize_forward(r);
+}
+
+static int exit_code_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+static void report_setup_error(struct run *r, const struct msg_error *e)
+{
+	char path[MSG_PATH_MAX + 1];
+
+	memcpy(path, e->path, MSG_PATH_MAX);
+	path[MSG_PATH_MAX] = '\0';
+	if (e->step == STEP_EXEC) {
+		if (e->error == ENOENT) {
+			log_error("'%s': command not found in the sandbox", path);
+			r->result = 127;
+		} else {
+			log_error_errno(e->error, "'%s': cannot execute: %m", path);
+			r->result = 126;
+		}
+		return;
+	}
+	if (e->step == STEP_LANDLOCK && (e->error == ENOSYS || e->error == EOPNOTSUPP))
+		log_error("Landlock is not available on this kernel, and paddock does not start "
+			  "without it; run 'paddock doctor'");
+	else if (*path)
+		log_error_errno(e->error, "sandbox setup failed: could not %s '%s': %m",
+				init_step_to_string(e->step), path);
+	else
+		log_error_errno(e->error, "sandbox setup failed: could not %s: %m",
+				init_step_to_string(e->step));
+	r->result = -(e->error ? e->error : EIO);
+}
+
+static void sock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	union {
+		struct msg_error err;
+		struct msg_exit exit;
+		struct msg_started started;
+	} body;
+	int mfd = -EBADF, t;
+
+	(void)what;
+	t = msg_recv(fd, &body, sizeof(body), &mfd);
+	if (t <= 0) {
+		if (t < 0)
+			log_error_errno(t, "bad message from the sandbox's init: %m");
+		event_del(r->sock_ev);
+		if (!r->exited && r->result == INT_MIN)
+			r->result = -ECHILD; /* reported when init is reaped */
+		if (r->master < 0 || r->exited)
+			run_finish(r);
+		return;
+	}
+	switch (t) {
+	case MSG_SETUP_ERROR:
+		report_setup_error(r, &body.err);
+		run_finish(r);
+		break;
+	case MSG_PTY:
+		if (r->master >= 0 || !r->spec->tty) {
+			(void)close(mfd);
+			break;
+		}
+		r->master = mfd;
+		break;
+	case MSG_STARTED:
+		log_debug("command started as pid %d in the sandbox", body.started.pid);
+		if (r->spec->tty && r->master >= 0) {
+			if (isatty(STDIN_FILENO) && terminal_raw() < 0)
+				log_warning_errno(errno, "Failed to set the terminal to raw mode, "
+							 "ignoring: %m");
+			relay_start(r);
+		}
+		break;
+	case MSG_EXIT:
+		r->status = body.exit.status;
+		r->exited = true;
+		r->result = exit_code_of(r->status);
+		if (r->pty) {
+			/* let the last output through, then stop */
+			struct timeval tv = { 0, DRAIN_MSECS * 1000 };
+
+			event_add(r->drain_timer, &tv);
+		} else
+			run_finish(r);
+		break;
+	default:
+		if (mfd >= 0)
+			(void)close(mfd);
+		log_error("unexpected message %d from the sandbox's init", t);
+		break;
+	}
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_finish(arg);
+}
+
+static void kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("grace period over, killing the sandbox");
+	(void)kill(r->init_pid, SIGKILL);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+	struct msg_signal m = { .signo = (int)sig };
+	struct timeval tv = { KILL_GRACE, 0 };
+
+	(void)what;
+	if (sig == SIGWINCH) {
+		winsize_forward(r);
+		return;
+	}
+	if (sig == SIGCHLD) {
+		int status;
+
+		if (waitpid(r->init_pid, &status, WNOHANG) == r->init_pid) {
+			r->init_pid = 0;
+			if (!r->exited && r->result == INT_MIN) {
+				if (WIFSIGNALED(status))
+					log_error("the sandbox's init was killed by signal %d",
+						  WTERMSIG(status));
+				else
+					log_error("the sandbox's init exited unexpectedly");
+				r->result = -ECHILD;
+			}
+			if (!r->pty || !r->exited)
+				run_finish(r);
+		}
+		return;
+	}
+	if (++r->signals_seen > 1) {
+		(void)kill(r->init_pid, SIGKILL);
+		return;
+	}
+	log_debug("forwarding signal %d to the sandbox", (int)sig);
+	(void)msg_send(r->sock, MSG_SIGNAL, &m, sizeof(m), -1);
+	event_add(r->kill_timer, &tv);
+}
+
+int supervisor_run(const struct sandbox_spec *spec)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCHLD };
+	struct run r = { .spec = spec, .sock = -EBADF, .master = -EBADF, .status = -1,
+			 .result = INT_MIN };
+	struct msg_go go = {};
+	const char *what = NULL;
+	int q;
+
+	if (spec->tty) {
+		struct winsize ws;
+
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+		    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+			go.ws_row = ws.ws_row;
+			go.ws_col = ws.ws_col;
+			go.ws_xpixel = ws.ws_xpixel;
+			go.ws_ypixel = ws.ws_ypixel;
+		}
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	r.base = event_base_new();
+	if (!r.base)
+		return log_error_errno(ENOMEM, "Failed to create the event loop");
+	/* signal events before the child exists, so none is missed */
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++) {
+		r.sig_ev[i] = evsignal_new(r.base, sigs[i], signal_cb, &r);
+		event_add(r.sig_ev[i], NULL);
+	}
+
+	q = sandbox_spawn(spec, &go, &r.init_pid, &r.sock, &what);
+	if (q < 0) {
+		if (streq(what, "clone") && (q == -EPERM || q == -ENOSPC || q == -EINVAL))
+			log_error_errno(q, "Failed to create the sandbox's namespaces: %m; user "
+					   "namespaces may be disabled or restricted here (AppArmor, "
+					   "user.max_user_namespaces); run 'paddock doctor'");
+		else
+			log_error_errno(q, "Failed to start the sandbox (%s): %m; run 'paddock "
+					   "doctor'",
+					what);
+		goto out;
+	}
+
+	r.sock_ev = event_new(r.base, r.sock, EV_READ | EV_PERSIST, sock_cb, &r);
+	r.kill_timer = evtimer_new(r.base, kill_cb, &r);
+	r.drain_timer = evtimer_new(r.base, drain_cb, &r);
+	event_add(r.sock_ev, NULL);
+
+	while (!r.done)
+		if (event_base_loop(r.base, EVLOOP_ONCE) < 0)
+			break;
+
+	/* flush what the command printed last */
+	if (r.out) {
+		struct evbuffer *b = bufferevent_get_output(r.out);
+
+		if (r.pty)
+			(void)evbuffer_add_buffer(b, bufferevent_get_input(r.pty));
+		(void)fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+		while (evbuffer_get_length(b) > 0)
+			if (evbuffer_write(b, STDOUT_FILENO) <= 0)
+				break;
+	}
+	terminal_restore();
+
+	if (r.init_pid > 0) {
+		if (!r.exited)
+			(void)kill(r.init_pid, SIGKILL);
+		(void)waitpid(r.init_pid, NULL, 0);
+	}
+	q = r.result == INT_MIN ? -EIO : r.result;
+out:
+	if (r.pty)
+		bufferevent_free(r.pty);
+	if (r.in)
+		bufferevent_free(r.in);
+	if (r.out)
+		bufferevent_free(r.out);
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+		if (r.sig_ev[i])
+			event_free(r.sig_ev[i]);
+	if (r.sock_ev)
+		event_free(r.sock_ev);
+	if (r.kill_timer)
+		event_free(r.kill_timer);
+	if (r.drain_timer)
+		event_free(r.drain_timer);
+	safe_close(r.sock);
+	safe_close(r.master);
+	event_base_free(r.base);
+	terminal_restore();
+	return q;
+}

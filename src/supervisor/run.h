@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h - the foreground supervisor of `paddock run`
+ */
+#pragma once
+
+#include "sandbox/spec.h"
+
+/*
+ * supervisor_run() - start the sandbox of @spec and stay with it until its command exits:
+ * relay the terminal (raw mode, window size) or leave the command on paddock's own stdio,
+ * forward SIGINT/SIGTERM/SIGHUP to every process of the sandbox and kill it all if they do not
+ * exit within a grace period. Logs its failures.
+ * Return: the command's exit status (128+N when killed by signal N, 126/127 when it could not be
+ * executed or found), or -errno when the sandbox could not be started.
+ */
+int supervisor_run(const struct sandbox_spec *spec);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runstate.c - what an ephemeral run leaves on the host while it runs, and its cleanup
+ *
+ * DOC: Theory of Operation
+ * The only thing an ephemeral sandbox changes on the host outside its own namespaces is the
+ * set of empty placeholders for missing protected paths in the workspace (see protect.c).
+ * Their list is written (write, fsync, rename) to RUNTIME/run-PID/placeholders before the
+ * first one is created, together with the workspace's path and paddock's process start time.
+ * At exit they are removed if still empty. After a crash (SIGKILL, power loss of the runtime
+ * dir aside) the next paddock finds the directory of a dead process and does the same.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fd.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/xmalloc.h"
+#include "runstate.h"
+
+/* process start time in clock ticks since boot (field 22 of /proc/PID/stat), 0 if unknown */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	const char *p;
+	unsigned long long t = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* after ") ": field 3 is state; start time is field 22 */
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace,
+		    int ws_fd, const struct protect_set *set)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/run-%d", runtime_dir, (int)getpid());
+	_cleanup_free_ char *file = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "Failed to create the runtime directory '%s': %m",
+				       dir);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return log_error_errno(ENOMEM, "Out of memory");
+	fprintf(f, "start\t%llu\nworkspace\t%s\n", proc_start_time(getpid()), workspace);
+	for (size_t i = 0; i < set->n; i++)
+		if (set->items[i].placeholder)
+			fprintf(f, "%c\t%s\n", set->items[i].action == PROTECT_MASK_DIR ? 'd' : 'f',
+				set->items[i].rel);
+	if (fclose(f) != 0)
+		return log_error_errno(ENOMEM, "Out of memory");
+	file = path_join(dir, "placeholders");
+	r = write_file_atomic(file, buf, len, 0600);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write '%s': %m", file);
+	rs->dir = TAKE_PTR(dir);
+	rs->workspace = xstrdup(workspace);
+	rs->ws_fd = ws_fd;
+	return 0;
+}
+
+static void remove_listed(const char *dir, int ws_fd_or_neg)
+{
+	_cleanup_free_ char *file = path_join(dir, "placeholders"), *buf = NULL;
+	_cleanup_close_ int own_fd = -EBADF;
+	int ws_fd = ws_fd_or_neg;
+	char *save = NULL;
+
+	if (read_file_at(AT_FDCWD, file, 1 << 20, &buf, NULL) < 0)
+		return;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+		int r;
+
+		if (!tab)
+			continue;
+		*tab = '\0';
+		if (streq(line, "workspace")) {
+			if (ws_fd < 0) {
+				own_fd = open(tab + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+				ws_fd = own_fd;
+			}
+			continue;
+		}
+		if (ws_fd < 0 || (!streq(line, "d") && !streq(line, "f")))
+			continue;
+		r = protect_remove_placeholder(ws_fd, tab + 1, line[0] == 'd');
+		if (r < 0 && r != -ENOTEMPTY && r != -EEXIST)
+			log_debug_errno(r, "Failed to remove placeholder '%s', ignoring: %m",
+					tab + 1);
+		else if (r == -ENOTEMPTY || r == -EEXIST)
+			log_warning("'%s' in the workspace was created while paddock protected it "
+				    "and is no longer empty; left in place",
+				    tab + 1);
+	}
+	(void)unlink(file);
+}
+
+void runstate_remove(struct runstate *rs)
+{
+	if (!rs->dir)
+		return;
+	remove_listed(rs->dir, rs->ws_fd);
+	if (rmdir(rs->dir) < 0 && errno != ENOENT)
+		log_debug_errno(errno, "Failed to remove '%s', ignoring: %m", rs->dir);
+	free(rs->dir);
+	free(rs->workspace);
+	rs->dir = NULL;
+	rs->workspace = NULL;
+}
+
+void runstate_cleanup_stale(const char *runtime_dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(runtime_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *dir = NULL, *file = NULL, *buf = NULL;
+		unsigned long long start = 0;
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "run-", 4) != 0)
+			continue;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		dir = path_join(runtime_dir, de->d_name);
+		file = path_join(dir, "placeholders");
+		if (read_file_at(AT_FDCWD, file, 1 << 20, &buf, NULL) >= 0 &&
+		    strncmp(buf, "start\t", 6) == 0)
+			start = strtoull(buf + 6, NULL, 10);
+		if (kill((pid_t)pid, 0) == 0 || errno == EPERM) {
+			unsigned long long now = proc_start_time((pid_t)pid);
+
+			/* alive and ours, or alive and still writing its record */
+			if (start == 0 || (now != 0 && now == start))
+				continue;
+		}
+		log_debug("cleaning up after run %ld, which did not exit cleanly", pid);
+		remove_listed(dir, -1);
+		(void)rmdir(dir);
+	}
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runstate.h - what an ephemeral run leaves on the host while it runs, and its cleanup
+ */
+#pragma once
+
+#include "sandbox/protect.h"
+
+struct runstate {
+	char *dir;       /* RUNTIME/run-PID */
+	char *workspace; /* resolved */
+	int ws_fd;
+};
+
+/*
+ * runstate_create() - create RUNTIME/run-PID (0700) and write, atomically, the record of the
+ * placeholders that are about to be created in the workspace: the record comes first, so a
+ * crash at any later point leaves something the next run can clean up. Logs its failures.
+ */
+int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace,
+		    int ws_fd, const struct protect_set *set);
+
+/* runstate_remove() - remove the placeholders (when still empty) and the state directory */
+void runstate_remove(struct runstate *rs);
+
+/*
+ * runstate_cleanup_stale() - for every RUNTIME/run-PID whose process is gone (pid and start
+ * time both checked, so a reused pid does not count), remove its placeholders and directory.
+ */
+void runstate_cleanup_stale(const char *runtime_dir);
