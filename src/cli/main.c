@@ -8,7 +8,10 @@
  * turns the latter into 125, as podman does, so a caller can tell paddock's failures from the
  * sandboxed command's own status.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,22 @@ int main(int argc, char **argv)
 {
 	const struct paddock_cmd *cmd;
 	int c, r;
+
+	/*
+	 * A closed 0, 1 or 2 would be taken by the next open() or socket() and then be handed to
+	 * the sandboxed command as its stdio: fill them with /dev/null first.
+	 */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n < 0)
+				return PADDOCK_EXIT_ERROR;
+			if (n != fd) {
+				(void)dup2(n, fd);
+				(void)close(n);
+			}
+		}
 
 	log_open();
 	opterr = 0;

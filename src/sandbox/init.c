@@ -172,7 +172,6 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	pid_t cmd;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	(void)prctl(PR_SET_DUMPABLE, 0);
 	(void)prctl(PR_SET_NAME, "paddock-init");
 
 	sigemptyset(&mask);
@@ -182,6 +181,12 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	r = msg_recv(sock, &go, sizeof(go), &fd);
 	if (r != MSG_GO)
 		_exit(1); /* the supervisor is gone or broken: nothing to report to */
+	/*
+	 * Only now: a non-dumpable process's /proc files belong to root, and the supervisor had
+	 * to write our uid_map and gid_map there. From here on the sandbox cannot ptrace or read
+	 * the memory of its init (which holds every capability of the namespace).
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		init_fail(sock, STEP_HOSTNAME, -errno, spec->hostname);
