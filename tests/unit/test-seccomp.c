@@ -44,14 +44,18 @@ TEST(install_sets_filter_mode)
 	ASSERT_TRUE(strstr(res.out, "Seccomp=2") == NULL);
 }
 
+static int setup_filter_without_nnp(void *userdata)
+{
+	return seccomp_install_sandbox(&opts_default);
+}
+
 TEST(install_without_nnp_fails_unprivileged)
 {
 	struct child_result res;
 
 	if (geteuid() == 0)
 		TEST_SKIP("root may load a filter without no_new_privs");
-	ASSERT_OK(RUN_PROBE((child_setup_fn)seccomp_install_sandbox, (void *)&opts_default, &res,
-	                    "seccomp"));
+	ASSERT_OK(RUN_PROBE(setup_filter_without_nnp, NULL, &res, "seccomp"));
 	ASSERT_EQ(res.status, CHILD_SETUP_FAILED);
 }
 
