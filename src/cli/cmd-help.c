@@ -42,5 +42,6 @@ const struct paddock_cmd paddock_cmd_help = {
 	.opts = help_opts,
 	.min_args = 0,
 	.max_args = 1,
+	.complete_args = "paddock-command",
 	.exec = cmd_help_exec,
 };

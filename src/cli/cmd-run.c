@@ -448,5 +448,6 @@ const struct paddock_cmd paddock_cmd_run = {
 	.opts = run_opts,
 	.min_args = 0,
 	.max_args = -1,
+	.complete_args = "command",
 	.exec = cmd_run_exec,
 };

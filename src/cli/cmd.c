@@ -31,6 +31,16 @@ const struct paddock_cmd *const paddock_cmds[] = {
 const char *arg_config;
 bool arg_debug;
 
+/* main.c parses these (with getopt_long); this table documents them for help and completion */
+const struct paddock_opt paddock_global_opts[] = {
+	{ "config", 0, "FILE", false, "also read this config file, after the system and user ones",
+	  'c', "file" },
+	{ "debug", 0, NULL, false, "print what paddock does, step by step", 'd' },
+	{ "version", 0, NULL, false, "print the version and the kernel features (as 'version')",
+	  'V' },
+	{},
+};
+
 const struct paddock_cmd *cmd_find(const char *name)
 {
 	for (const struct paddock_cmd *const *c = paddock_cmds; *c; c++) {
@@ -50,11 +60,16 @@ void cmd_print_list(void)
 	for (const struct paddock_cmd *const *c = paddock_cmds; *c; c++)
 		if (!((*c)->flags & CMD_HIDDEN))
 			printf("  %-12s %s\n", (*c)->name, (*c)->summary);
-	printf("\nGlobal options:\n"
-	       "  --config FILE  read this config file instead of the user's config.json\n"
-	       "  --debug        print what paddock does, step by step\n"
-	       "  -h, --help     show this help\n\n"
-	       "Run 'paddock COMMAND --help' for a command's options.\n");
+	printf("\nGlobal options:\n");
+	for (const struct paddock_opt *o = paddock_global_opts; o->name; o++) {
+		char left[64];
+
+		(void)snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+			       o->arg ? o->arg : "");
+		printf("  %-14s %s\n", left, o->help);
+	}
+	printf("  %-14s %s\n\nRun 'paddock COMMAND --help' for a command's options.\n",
+	       "-h, --help", "show this help");
 }
 
 void cmd_print_help(const struct paddock_cmd *cmd)

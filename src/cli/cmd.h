@@ -37,6 +37,12 @@ struct paddock_cmd {
 	const char *summary; /* one line */
 	const struct paddock_opt *opts; /* terminated by an entry with name == NULL */
 	int min_args, max_args;   /* positional arguments; max -1 = unbounded */
+	/*
+	 * Completion hint for the positional arguments: "dir", "file", "command" (a program,
+	 * then files for its arguments), "paddock-command" (a name from paddock_cmds[]), or a
+	 * space-separated word list; NULL for none.
+	 */
+	const char *complete_args;
 	int flags;
 	/*
 	 * exec() - run the command with its own argv (argv[0] = command name).
@@ -47,7 +53,8 @@ struct paddock_cmd {
 
 extern const struct paddock_cmd *const paddock_cmds[];
 
-/* Global options, parsed before the verb */
+/* Global options, parsed before the verb (main.c); described for help and completion here */
+extern const struct paddock_opt paddock_global_opts[];
 extern const char *arg_config;
 extern bool arg_debug;
 

@@ -65,7 +65,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'V':
 			cmd = cmd_find("version");
-			return cmd->exec(1, (char *[]){ (char *)"version", NULL });
+			optind = 0; /* full reset, as for any command: it parses its own argv */
+			r = cmd->exec(1, (char *[]){ (char *)"version", NULL });
+			return r < 0 ? PADDOCK_EXIT_ERROR : r;
 		case ':':
 			log_error("option '%s' needs a value", argv[optind - 1]);
 			return PADDOCK_EXIT_ERROR;
