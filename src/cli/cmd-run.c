@@ -75,7 +75,8 @@ static const struct paddock_opt run_opts[] = {
 	{ "review", 0, NULL, false, "put the workspace behind a copy-on-write layer (not in this "
 	  "version yet)", OPT_REVIEW, NULL },
 	{ "memory", 0, "SIZE", false, "memory limit (not in this version yet)", OPT_MEMORY, NULL },
-	{ "pids", 0, "N", false, "process limit (not in this version yet)", OPT_PIDS, NULL },
+	{ "pids", 0, "N", false, "process limit (default 4096; RLIMIT_NPROC per sandbox)",
+	  OPT_PIDS, NULL },
 	{ "cpus", 0, "N", false, "CPU limit (not in this version yet)", OPT_CPUS, NULL },
 	{ "root", 0, NULL, false, "run the command as uid 0 inside the sandbox", OPT_ROOT, NULL },
 	{ "tty", 't', NULL, false, "run the command on a pseudo-terminal (default when stdin is "
@@ -96,6 +97,7 @@ static const char *arg_hostname;
 static char **arg_env;
 static char **arg_volumes;
 static bool arg_root, arg_tty, arg_interactive;
+static unsigned long arg_pids = 4096;
 
 static const char *opt_name_of(int id)
 {
@@ -275,8 +277,21 @@ static int cmd_run_exec(int argc, char **argv)
 		case 'p':
 		case OPT_SSH_AGENT:
 		case OPT_REVIEW:
+		case OPT_PIDS: {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > (1UL << 22) || optarg[0] == '-')
+				return log_error_errno(EINVAL,
+						       "run: --pids '%s': expected a number from 1 "
+						       "to 4194304",
+						       optarg);
+			arg_pids = v;
+			break;
+		}
 		case OPT_MEMORY:
-		case OPT_PIDS:
 		case OPT_CPUS:
 		case OPT_NAME:
 		case OPT_KEEP_LOG:
@@ -377,6 +392,7 @@ static int cmd_run_exec(int argc, char **argv)
 	spec.workspace = xstrdup(workspace);
 	spec.home = xstrdup(home);
 	spec.net = NET_NONE;
+	spec.pids = arg_pids;
 
 	{
 		struct env_input ein = {

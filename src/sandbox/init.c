@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -124,6 +125,18 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *
 
 	if (chdir(spec->workspace) < 0)
 		child_fail(pipe_fd, STEP_CHDIR, -errno);
+
+	/*
+	 * Since Linux 5.14 RLIMIT_NPROC counts the processes of this uid in this user
+	 * namespace only, so it is a per-sandbox limit (a fork bomb stops there). The kernel
+	 * does not apply it to the host's root user: that needs cgroups.
+	 */
+	if (spec->pids) {
+		struct rlimit rl = { spec->pids, spec->pids };
+
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+			child_fail(pipe_fd, STEP_RLIMIT, -errno);
+	}
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(pipe_fd, STEP_NO_NEW_PRIVS, -errno);

@@ -41,7 +41,8 @@
  *   filter cannot read, so it fails with ENOSYS and glibc (>= 2.34) falls back to clone().
  *   -> EPERM.
  * - Socket families (THREATS.md 3): socket() and socketpair() with a domain other than
- *   AF_UNIX, AF_INET and AF_INET6 fail with EAFNOSUPPORT, as if the family were not compiled
+ *   AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with protocol NETLINK_ROUTE (the sandbox's own
+ *   interfaces, read-only without CAP_NET_ADMIN) fail with EAFNOSUPPORT, as if the family were not compiled
  *   in: netlink, packet, vsock, bluetooth, AF_ALG, can, xdp, ... The whole 64-bit argument is
  *   compared, so a domain with high bits set is refused as well.
  * - Foreign architectures: the filter is built for the native architecture only. A syscall
@@ -145,7 +146,7 @@ static const uint64_t personality_allowed[] = {
 };
 
 /* socket() and socketpair() domains that stay available (sorted) */
-static const uint64_t socket_domains_allowed[] = { AF_UNIX, AF_INET, AF_INET6 };
+static const uint64_t socket_domains_allowed[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 /*
  * seccomp_deny() - add one ERRNO rule; a syscall this libseccomp cannot name is skipped.
@@ -274,6 +275,26 @@ static int seccomp_add_rules(scmp_filter_ctx ctx, const struct seccomp_opts *opt
 		r = seccomp_deny_arg0_outside(ctx, socket_calls[i], EAFNOSUPPORT,
 		                              socket_domains_allowed,
 		                              ELEMENTSOF(socket_domains_allowed));
+		if (r < 0)
+			return r;
+	}
+
+	/*
+	 * AF_NETLINK only for NETLINK_ROUTE: getifaddrs() (Node's os.networkInterfaces(), vite
+	 * --host, ip addr) reads the sandbox's own interfaces through it; changing them needs
+	 * CAP_NET_ADMIN, which the command never has. Every other netlink protocol (netfilter,
+	 * audit, kobject_uevent, ...) fails as if netlink were absent.
+	 */
+	{
+		struct scmp_arg_cmp nl[2] = {
+			SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+			SCMP_A2(SCMP_CMP_NE, 0 /* NETLINK_ROUTE */),
+		};
+
+		r = seccomp_deny(ctx, "socket", EAFNOSUPPORT, 2, nl);
+		if (r < 0)
+			return r;
+		r = seccomp_deny(ctx, "socketpair", EAFNOSUPPORT, 1, nl);
 		if (r < 0)
 			return r;
 	}

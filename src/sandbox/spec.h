@@ -63,6 +63,7 @@ struct sandbox_spec {
 	bool interactive; /* keep stdin open (pipe mode); a tty is always interactive */
 
 	enum net_mode net;
+	unsigned long pids; /* RLIMIT_NPROC of the command (per user namespace); 0 = none */
 };
 
 void sandbox_spec_add_mount(struct sandbox_spec *s, enum mount_kind kind, const char *src,

@@ -31,6 +31,7 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_TTY] = "make the pty the controlling terminal",
 	[STEP_STDIO] = "set up the command's standard input and output",
 	[STEP_CHDIR] = "change to the workspace",
+	[STEP_RLIMIT] = "set the process limit (RLIMIT_NPROC)",
 	[STEP_NO_NEW_PRIVS] = "set no_new_privs",
 	[STEP_LANDLOCK] = "apply the Landlock rules",
 	[STEP_CAPS] = "drop capabilities",

@@ -159,14 +159,22 @@ TEST(clone_newuser_denied)
 	CHECK_PROBE_DENIED("EPERM", "clone-newuser");
 }
 
-TEST(netlink_socket_denied)
+TEST(netlink_socket_denied_except_route)
 {
-	CHECK_PROBE_DENIED("EAFNOSUPPORT", "socket", "netlink");
+	struct child_result res;
+
+	CHECK_PROBE_DENIED("EAFNOSUPPORT", "socket", "netlink-netfilter");
+	CHECK_PROBE_DENIED("EAFNOSUPPORT", "socket", "netlink-audit");
+	CHECK_PROBE_DENIED("EAFNOSUPPORT", "socket", "netlink-uevent");
+	/* NETLINK_ROUTE stays: getifaddrs() needs it */
+	ASSERT_OK(RUN_PROBE(setup_filter, NULL, &res, "socket", "netlink"));
+	ASSERT_PROBE_ALLOWED(res);
 }
 
 TEST(other_socket_families_denied)
 {
-	static const char *const denied[] = { "packet", "vsock", "alg", "bluetooth", "netlink" };
+	static const char *const denied[] = { "packet", "vsock", "alg", "bluetooth",
+						"netlink-netfilter" };
 	static const char *const kept[] = { "unix", "inet" };
 	struct child_result res;
 
@@ -310,11 +318,16 @@ static const struct deny_case {
 	{ "mount_setattr", SYS_mount_setattr, { -1, 0, 0, 0, 0 }, EPERM, false },
 	{ "setns", SYS_setns, { -1, 0 }, EPERM, true },
 	{ "unshare CLONE_NEWUSER", SYS_unshare, { CLONE_NEWUSER }, EPERM, true },
-	{ "socket AF_NETLINK",
+	{ "socket AF_NETLINK NETLINK_NETFILTER",
 	  SYS_socket,
-	  { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 },
+	  { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 12 },
 	  EAFNOSUPPORT,
 	  true },
+	{ "socket AF_NETLINK protocol 1<<32",
+	  SYS_socket,
+	  { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, (long)HIGH32 },
+	  EAFNOSUPPORT,
+	  false },
 	{ "socket AF_UNIX|1<<32",
 	  SYS_socket,
 	  { (long)(AF_UNIX | HIGH32), SOCK_STREAM, 0 },
@@ -342,6 +355,7 @@ static const struct allow_case {
 	{ "personality PER_LINUX", SYS_personality, { 0 } },
 	{ "socket AF_UNIX", SYS_socket, { AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0 } },
 	{ "socket AF_INET", SYS_socket, { AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0 } },
+	{ "socket AF_NETLINK NETLINK_ROUTE", SYS_socket, { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 } },
 	{ "socketpair AF_UNIX", SYS_socketpair, { AF_UNIX, SOCK_STREAM, 0, 0 } },
 	{ "ioctl FIONREAD", SYS_ioctl, { 0, FIONREAD, 0 } },
 };
