@@ -197,8 +197,13 @@ static int parse_volume(const struct plan_input *pin, const char *arg, struct pl
 	ret->src = TAKE_PTR(src);
 	ret->ro = opt && streq(opt, "ro");
 	r = plan_check_volume(pin, ret, &why);
-	if (r < 0)
-		return log_error_errno(r, "run: --volume '%s' refused: %s", arg, why);
+	if (r < 0) {
+		log_error_errno(r, "run: --volume '%s' refused: %s", arg, why);
+		free(ret->src);
+		free(ret->dst);
+		*ret = (struct plan_volume){};
+		return r;
+	}
 	return 0;
 }
 
