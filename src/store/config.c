@@ -767,12 +767,16 @@ static int key_volume_object(struct ctx *x, struct layer *l, const char *key, st
 			r = json_str(x, k, val, &s);
 			if (r < 0)
 				return r;
+			free(is_src ? src : dst); /* cannot repeat (duplicate keys are refused) */
 			r = parse_abs_path(x, k, is_src ? "source" : "destination", s, strlen(s),
 			                   is_src ? &src : &dst);
 			if (r < 0)
 				return r;
-		} else
-			return ctx_error(x, k, "unknown key (expected src, dst, ro)");
+		} else {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key, "unknown key %s (expected src, dst, ro)", q);
+		}
 	}
 	if (!src || !dst)
 		return ctx_error(x, key, "a volume needs both \"src\" and \"dst\"");
@@ -1124,8 +1128,17 @@ static int json_parse_strict(struct ctx *x, const char *buf, size_t len, struct 
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	if (!root || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
+		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root)) {
+			size_t i = 0;
+
+			while (i < len && strchr(" \t\r\n", buf[i]))
+				i++;
+
+			/* json-c waits for more input after a top-level number */
+			if (i < len && buf[i] != '{' && buf[i] != '[' && buf[i] != '"')
+				return ctx_error(x, NULL, "the top level must be a JSON object");
 			return ctx_error(x, NULL, "unexpected end of file (incomplete JSON)");
+		}
 		offset_to_line_col(buf, MIN(end, len), &line, &col);
 		return ctx_error(x, NULL, "line %zu, column %zu: JSON syntax error: %s", line, col,
 		                 json_tokener_error_desc(jerr));
@@ -1240,6 +1253,7 @@ static void project_narrow_allow(struct paddock_config *c, struct layer *l)
 	struct host_rule *out = NULL;
 	size_t n_out = 0;
 
+	/* c->net is still the mode before the project (merge_project() lowers it after) */
 	if (c->net == CONFIG_NET_NONE)
 		return;
 	for (size_t j = 0; j < l->v.n_allow; j++) {
@@ -1269,10 +1283,12 @@ static void project_narrow_allow(struct paddock_config *c, struct layer *l)
 
 static void merge_project(struct paddock_config *c, struct layer *l)
 {
-	if (l->set & KEY_NET)
-		c->net = l->v.net;
+	/* the allow list first: what the project's hosts are intersected with depends on the
+	 * user's mode, not on the one the project asks for */
 	if (l->set & KEY_ALLOW)
 		project_narrow_allow(c, l);
+	if (l->set & KEY_NET)
+		c->net = MIN(c->net, l->v.net); /* project_check() made sure it is not wider */
 	for (size_t i = 0; i < l->v.n_deny; i++)
 		rules_add(&c->deny, &c->n_deny, &l->v.deny[i]);
 	if (l->set & KEY_MEMORY)

@@ -166,7 +166,7 @@ TEST(every_key_invalid_names_file_key_reason)
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"/a\\n:/b\"]}", "invalid source path");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\"}]}", "key 'volumes[0]'", "both");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"x\": 1}]}",
-	                  "key 'volumes[0].x': unknown key");
+	                  "key 'volumes[0]': unknown key 'x'");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"ro\": 1}]}",
 	                  "key 'volumes[0].ro': expected a boolean");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [true]}", "key 'volumes[0]'");
@@ -225,6 +225,8 @@ TEST(json_syntax_errors)
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\",}", "line 1");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\"", "unexpected end");
 	ASSERT_LOAD_FAILS(false, "", "unexpected end");
+	ASSERT_LOAD_FAILS(false, "123", "top level must be a JSON object");
+	ASSERT_LOAD_FAILS(false, " true", "top level must be a JSON object");
 	ASSERT_LOAD_FAILS(false, "[]", "top level must be a JSON object, got an array");
 	ASSERT_LOAD_FAILS(false, "\"x\"", "top level must be a JSON object");
 	ASSERT_LOAD_FAILS(false, "{} {}", "line 1, column 4");
@@ -255,12 +257,41 @@ TEST(json_syntax_errors)
 	}
 }
 
+static char *nested(int depth)
+{
+	char *j = xmalloc(2 * (size_t)depth + 16), *w = j;
+
+	memcpy(w, "{\"env\":", 7);
+	w += 7;
+	for (int i = 0; i < depth; i++)
+		*w++ = '[';
+	for (int i = 0; i < depth; i++)
+		*w++ = ']';
+	strcpy(w, "}");
+	return j;
+}
+
+TEST(nesting_limit)
+{
+	/* json-c's depth limit and the duplicate-key scan agree: the deepest document json-c
+	 * accepts is scanned, and fails only on the value of "env" */
+	for (int d = 2; d < 40; d++) {
+		_cleanup_(config_freep) struct paddock_config *c = config_new();
+		_cleanup_free_ char *j = nested(d), *e = NULL;
+
+		ASSERT_ERR(load(c, j, &e), EINVAL);
+		if (!strstr(e, "key 'env[0]'") && !strstr(e, "syntax error"))
+			TAP_FAIL("depth %d: %s", d, e);
+	}
+}
+
 TEST(deep_nesting_refused)
 {
 	_cleanup_free_ char *j = xmalloc(2 * 100 + 16);
 	char *w = j;
 
-	w += sprintf(w, "{\"env\":");
+	memcpy(w, "{\"env\":", 7);
+	w += 7;
 	for (int i = 0; i < 100; i++)
 		*w++ = '[';
 	for (int i = 0; i < 100; i++)
@@ -796,6 +827,37 @@ TEST(project_allow_in_allowlist_mode)
 	ASSERT_OK(load_project(c, "{\"allow\": []}", &e));
 	ASSERT_EQ(c->n_allow, 0);
 	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
+}
+
+TEST(project_allow_with_net)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL, *a = NULL, *p = NULL;
+
+	/* "net": "allowlist" next to "allow" must not intersect with the user's (public-mode)
+	 * exemption list: the project's hosts stay, restricted to public addresses */
+	ASSERT_OK(load_project(c, "{\"net\": \"allowlist\", \"allow\": [\"github.com\"]}", &e));
+	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
+	a = allow_join(c, false);
+	p = allow_join(c, true);
+	ASSERT_STREQ(a, "");
+	ASSERT_STREQ(p, "github.com");
+	/* and "public" next to "allow" is not a widening: the mode still becomes allowlist */
+	ASSERT_OK(load_project(c, "{\"net\": \"allowlist\", \"allow\": [\"github.com\"]}", &e));
+	ASSERT_EQ(c->n_allow, 1);
+	ASSERT_OK(load_project(c, "{\"net\": \"none\", \"allow\": [\"github.com\"]}", &e));
+	ASSERT_EQ(c->net, CONFIG_NET_NONE);
+}
+
+TEST(project_public_plus_allow_is_allowlist)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL;
+
+	ASSERT_OK(load_project(c, "{\"net\": \"public\", \"allow\": [\"a.com\"]}", &e));
+	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
+	ASSERT_EQ(c->n_allow, 1);
+	ASSERT_TRUE(c->allow[0].project_only);
 }
 
 TEST(project_allow_in_none_mode)

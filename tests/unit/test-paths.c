@@ -154,6 +154,8 @@ TEST(runtime_dir_fallback)
 	}
 
 	/* owned by someone else: we can only simulate it by claiming another uid */
+	free(r);
+	r = NULL;
 	ASSERT_OK(runtime_dir_for(uid, false, NULL, tmp, &r));
 	ASSERT_ERR(runtime_dir_for(uid + 1, false, NULL, tmp, &r), EPERM);
 	(void)rmdir(exp);
