@@ -14,16 +14,14 @@
  * wrote the repository) controls. It may only narrow: lower net, add deny rules and protected
  * paths, lower limits, and restrict the allowed hosts. Everything it cannot narrow is an error
  * rather than ignored, so that a user never believes a project setting took effect when it did
- * not, and a project cannot probe what is accepted. All project checks run before anything is
- * changed.
+ * not. All project checks run before anything is changed.
  *
  * Every layer is first parsed into a separate struct layer (the values plus a bit per key
  * present) and only merged when the whole file is valid, so a failing call leaves the config
  * as it was. Parsing is strict: at most 1 MiB, valid UTF-8, standard JSON (json-c's strict
- * mode), a top-level object, no duplicate keys (json-c keeps the last one silently, so the raw
- * text is scanned for them), no NUL in strings, unknown keys refused. Every message names the
- * file (or the option), the key as a JSON path ("volumes[2].src") and the reason; syntax
- * errors give the line and column.
+ * mode), a top-level object, no duplicate keys (json-strict.c), no NUL in strings, unknown
+ * keys refused. Every message names the file (or the option), the key as a JSON path
+ * ("volumes[2].src") and the reason; syntax errors give the line and column.
  *
  * The module never logs: it returns -errno and a message through a reterr_ parameter.
  */
@@ -36,8 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/macro.h"
@@ -45,21 +41,12 @@
 #include "common/strv.h"
 #include "common/xmalloc.h"
 #include "config.h"
+#include "json-strict.h"
 #include "paths.h"
 
-#define JSON_MAX_DEPTH 32
-#define PIDS_MAX       UINT64_C(4194304) /* PID_MAX_LIMIT */
-#define CPUS_MAX       4096.0
-#define PROJECT_FILE   ".paddock.json"
-
-static inline void json_object_putp(struct json_object **o)
-{
-	if (*o)
-		(void)json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
+#define PIDS_MAX     UINT64_C(4194304) /* PID_MAX_LIMIT */
+#define CPUS_MAX     4096.0
+#define PROJECT_FILE ".paddock.json"
 
 enum {
 	KEY_IMAGE = 1 << 0,
@@ -164,32 +151,12 @@ static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *json_type_name(struct json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-	case json_type_int:
-		return "a number";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "something else";
-}
-
 static int expect_type(struct ctx *x, const char *key, struct json_object *o, enum json_type t,
                        const char *what)
 {
 	if (json_object_is_type(o, t))
 		return 0;
-	return ctx_error(x, key, "expected %s, got %s", what, json_type_name(o));
+	return ctx_error(x, key, "expected %s, got %s", what, json_type_article(o));
 }
 
 /* A JSON string without NUL bytes. */
@@ -809,7 +776,7 @@ static int key_volumes(struct ctx *x, struct layer *l, const char *key, struct j
 			return ctx_error(x, k,
 			                 "expected a \"SRC:DST[:ro]\" string or an object, "
 			                 "got %s",
-			                 json_type_name(e));
+			                 json_type_article(e));
 		r = json_str(x, k, e, &s);
 		if (r < 0)
 			return r;
@@ -838,7 +805,7 @@ static int key_memory(struct ctx *x, struct layer *l, const char *key, struct js
 		return ctx_error(x, key,
 		                 "expected a size such as \"8G\" or an integer number of "
 		                 "bytes, got %s",
-		                 json_type_name(o));
+		                 json_type_article(o));
 	r = json_str(x, key, o, &s);
 	if (r < 0)
 		return r;
@@ -861,7 +828,8 @@ static int key_pids(struct ctx *x, struct layer *l, const char *key, struct json
 static int key_cpus(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
 {
 	if (!json_object_is_type(o, json_type_int) && !json_object_is_type(o, json_type_double))
-		return ctx_error(x, key, "expected a positive number, got %s", json_type_name(o));
+		return ctx_error(x, key, "expected a positive number, got %s",
+		                 json_type_article(o));
 	return check_cpus(x, key, json_object_get_double(o), &l->v.cpus);
 }
 
@@ -968,201 +936,6 @@ static int layer_parse_object(struct ctx *x, struct layer *l, struct json_object
 			return r;
 		l->set |= k->bit;
 	}
-	return 0;
-}
-
-/* ---- JSON text ----------------------------------------------------------------------------- */
-
-static void offset_to_line_col(const char *buf, size_t off, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
-/*
- * The duplicate-key scan: json-c keeps the last of two equal keys silently, which would let a
- * file say "net": "none" where a reader sees it and "net": "public" further down. The text has
- * already been accepted by json-c in strict mode, so this walk only has to find the structure;
- * keys are decoded by json-c itself, so "a" and "\u0061" compare equal.
- */
-struct scan {
-	const char *buf, *p, *end;
-	struct json_tokener *tok;
-	size_t err_off;
-	const char *err;
-};
-
-static void scan_ws(struct scan *s)
-{
-	while (s->p < s->end && strchr(" \t\r\n", *s->p) && *s->p)
-		s->p++;
-}
-
-static void scan_string(struct scan *s)
-{
-	for (s->p++; s->p < s->end && *s->p != '"'; s->p++)
-		if (*s->p == '\\')
-			s->p++;
-	if (s->p < s->end)
-		s->p++;
-}
-
-static int scan_value(struct scan *s, int depth);
-
-static int scan_object(struct scan *s, int depth)
-{
-	_cleanup_json_ struct json_object *seen = json_object_new_object();
-	int r;
-
-	for (s->p++;;) {
-		_cleanup_json_ struct json_object *key = NULL;
-		const char *start;
-
-		scan_ws(s);
-		if (s->p >= s->end)
-			return -EINVAL;
-		if (*s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		if (*s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (*s->p != '"')
-			return -EINVAL;
-		start = s->p;
-		scan_string(s);
-		json_tokener_reset(s->tok);
-		key = json_tokener_parse_ex(s->tok, start, (int)(s->p - start));
-		if (!key || !json_object_is_type(key, json_type_string))
-			return -EINVAL;
-		if (strlen(json_object_get_string(key)) !=
-		    (size_t)json_object_get_string_len(key)) {
-			s->err_off = (size_t)(start - s->buf);
-			s->err = "NUL byte in key";
-			return -EINVAL;
-		}
-		if (json_object_object_get_ex(seen, json_object_get_string(key), NULL)) {
-			s->err_off = (size_t)(start - s->buf);
-			s->err = "duplicate key";
-			return -EINVAL;
-		}
-		(void)json_object_object_add(seen, json_object_get_string(key), NULL);
-		scan_ws(s);
-		if (s->p >= s->end || *s->p != ':')
-			return -EINVAL;
-		s->p++;
-		r = scan_value(s, depth + 1);
-		if (r < 0)
-			return r;
-	}
-}
-
-static int scan_value(struct scan *s, int depth)
-{
-	int r;
-
-	if (depth > JSON_MAX_DEPTH)
-		return -EINVAL;
-	scan_ws(s);
-	if (s->p >= s->end)
-		return -EINVAL;
-	switch (*s->p) {
-	case '{':
-		return scan_object(s, depth);
-	case '[':
-		for (s->p++;;) {
-			scan_ws(s);
-			if (s->p >= s->end)
-				return -EINVAL;
-			if (*s->p == ']') {
-				s->p++;
-				return 0;
-			}
-			if (*s->p == ',') {
-				s->p++;
-				continue;
-			}
-			r = scan_value(s, depth + 1);
-			if (r < 0)
-				return r;
-		}
-	case '"':
-		scan_string(s);
-		return 0;
-	default:
-		while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
-			s->p++;
-		return 0;
-	}
-}
-
-static int json_parse_strict(struct ctx *x, const char *buf, size_t len, struct json_object **ret)
-{
-	_cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
-	_cleanup_json_ struct json_object *root = NULL;
-	enum json_tokener_error jerr;
-	size_t end, line, col;
-	struct scan s;
-
-	if (len > CONFIG_MAX_FILE_SIZE)
-		return ctx_error(x, NULL, "file is larger than %d bytes", CONFIG_MAX_FILE_SIZE);
-	end = strnlen(buf, len);
-	if (end < len) {
-		offset_to_line_col(buf, end, &line, &col);
-		return ctx_error(x, NULL, "line %zu, column %zu: NUL byte in file", line, col);
-	}
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (!tok)
-		abort();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (!root || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root)) {
-			size_t i = 0;
-
-			while (i < len && strchr(" \t\r\n", buf[i]))
-				i++;
-
-			/* json-c waits for more input after a top-level number */
-			if (i < len && buf[i] != '{' && buf[i] != '[' && buf[i] != '"')
-				return ctx_error(x, NULL, "the top level must be a JSON object");
-			return ctx_error(x, NULL, "unexpected end of file (incomplete JSON)");
-		}
-		offset_to_line_col(buf, MIN(end, len), &line, &col);
-		return ctx_error(x, NULL, "line %zu, column %zu: JSON syntax error: %s", line, col,
-		                 json_tokener_error_desc(jerr));
-	}
-	for (size_t i = end; i < len; i++)
-		if (!strchr(" \t\r\n", buf[i])) {
-			offset_to_line_col(buf, i, &line, &col);
-			return ctx_error(x, NULL,
-			                 "line %zu, column %zu: unexpected data after the "
-			                 "JSON value",
-			                 line, col);
-		}
-	if (!json_object_is_type(root, json_type_object))
-		return ctx_error(x, NULL, "the top level must be a JSON object, got %s",
-		                 json_type_name(root));
-
-	s = (struct scan){ .buf = buf, .p = buf, .end = buf + end, .tok = tok };
-	if (scan_value(&s, 0) < 0) {
-		if (!s.err)
-			return ctx_error(x, NULL, "JSON structure could not be scanned");
-		offset_to_line_col(buf, s.err_off, &line, &col);
-		return ctx_error(x, NULL, "line %zu, column %zu: %s", line, col, s.err);
-	}
-	*ret = TAKE_PTR(root);
 	return 0;
 }
 
@@ -1309,11 +1082,12 @@ int config_load_buffer(struct paddock_config *c, const char *name, const char *b
 	_cleanup_json_ struct json_object *root = NULL;
 	_cleanup_(layer_done) struct layer l = {};
 	struct ctx x = { .source = name, .project = project, .reterr = reterr };
+	_cleanup_free_ char *why = NULL;
 	int r;
 
-	r = json_parse_strict(&x, buf, len, &root);
+	r = json_parse_strict(buf, len, CONFIG_MAX_FILE_SIZE, &root, &why);
 	if (r < 0)
-		return r;
+		return ctx_error(&x, NULL, "%s", why);
 	r = layer_parse_object(&x, &l, root);
 	if (r < 0)
 		return r;
@@ -1419,9 +1193,11 @@ int config_load_files(struct paddock_config *c, const char *config_file, char **
 	if (!config_file) {
 		r = paths_config_dir(&dir);
 		if (r < 0) {
-			free(*reterr);
-			*reterr = xasprintf("cannot determine the configuration directory: %s",
-			                    strerror(-r));
+			struct ctx x = { .source = "paddock", .reterr = reterr };
+
+			(void)ctx_error(&x, NULL,
+			                "cannot determine the configuration directory: %s",
+			                strerror(-r));
 			return r;
 		}
 		user = path_join(dir, "config.json");

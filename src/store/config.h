@@ -88,51 +88,103 @@ struct paddock_config {
 	char *project_file;
 };
 
-/* config_new() - a config holding the built-in defaults; never NULL */
+/**
+ * config_new() - a new configuration holding the built-in defaults
+ *
+ * Return: the new config; never NULL (OOM aborts). Free with config_free().
+ */
 struct paddock_config *config_new(void);
 
-/* config_free() - free @c (NULL is fine); returns NULL */
+/**
+ * config_free() - free a configuration
+ * @c: the config, or NULL
+ *
+ * Return: NULL
+ */
 struct paddock_config *config_free(struct paddock_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct paddock_config *, config_free)
 
-/*
- * config_load_files() - apply /etc/paddock/config.json, then the user's config: @config_file
- * (the global --config FILE, which must exist) or $XDG_CONFIG_HOME/paddock/config.json. Missing
- * default files are skipped; unreadable or invalid ones are errors. As root the user's config
- * directory is /etc/paddock, so that file is applied once.
+/**
+ * config_load_files() - apply the system and the user configuration files
+ * @c: the config to change
+ * @config_file: the global --config FILE (replaces the user's file and must exist), or NULL
+ *               for $XDG_CONFIG_HOME/paddock/config.json
+ * @reterr: set to a new message on failure (the caller logs and frees it)
+ *
+ * Applies /etc/paddock/config.json, then the user's file. Missing default files are skipped;
+ * unreadable or invalid ones are errors. As root the user's config directory is /etc/paddock,
+ * so that file is applied once. Each file is applied whole or not at all, but when the user's
+ * file fails @c keeps the system file's values: treat any failure as fatal.
+ *
+ * Return: 0, or -errno (-EINVAL for an invalid file, -EFBIG, -ENOENT for a missing
+ * @config_file, or the error of open/read).
  */
 int config_load_files(struct paddock_config *c, const char *config_file, char **reterr);
 
-/*
- * config_load_file() - apply one trusted (system or user) config file. @must_exist false
- * makes a missing file a no-op (returns 0); returns 1 when the file was applied.
+/**
+ * config_load_file() - apply one trusted (system or user) configuration file
+ * @c: the config to change; unchanged on failure
+ * @path: the file; symlinks are followed (it is the user's own file)
+ * @must_exist: false makes a missing file a no-op
+ * @reterr: set to a new message on failure
+ *
+ * Return: 1 when the file was applied, 0 when it is missing and may be, or -errno.
  */
 int config_load_file(struct paddock_config *c, const char *path, bool must_exist, char **reterr);
 
-/*
- * config_set_option() - apply one command-line option, with the validation of the
- * corresponding config key. @flag is the option as the user wrote it ("--memory", "-e",
- * "--volume", ...; see config.c for the list); arrays are appended, scalars replaced.
+/**
+ * config_set_option() - apply one command-line option
+ * @c: the config to change; unchanged on failure
+ * @flag: the option as the user wrote it: --image, --net, --allow, --deny, --env/-e,
+ *        --volume/-v, --memory, --pids, --cpus, --hostname, --protect
+ * @value: its argument
+ * @reterr: set to a new message on failure ("--memory: invalid size '12X'")
+ *
+ * Validates as the corresponding config key does; arrays are appended, scalars replaced.
+ *
+ * Return: 0, or -EINVAL (also for a @flag that is not a configuration option).
  */
 int config_set_option(struct paddock_config *c, const char *flag, const char *value, char **reterr);
 
-/*
- * config_load_project() - narrow @c with @workspace's .paddock.json, opened with O_NOFOLLOW
- * relative to @workspace_fd (a directory fd; @workspace is the path used in messages). A
- * missing file is a no-op (returns 0); returns 1 when one was applied. A key the project may
- * not set, or a value that would widen the policy, is an error.
+/**
+ * config_load_project() - narrow a configuration with the workspace's .paddock.json
+ * @c: the config to narrow, after all options were applied; unchanged on failure
+ * @workspace_fd: an fd of the workspace directory (borrowed)
+ * @workspace: the workspace's path, for messages
+ * @reterr: set to a new message on failure
+ *
+ * The file is opened with O_NOFOLLOW: a symlink is refused. A key a project may not set, or a
+ * value that would widen the policy, is an error (docs/design/config.md).
+ *
+ * Return: 1 when a project config was applied, 0 when there is none, or -errno (-ELOOP for
+ * a symlink, -EINVAL for an invalid or widening file, -EFBIG).
  */
 int config_load_project(struct paddock_config *c, int workspace_fd, const char *workspace,
                         char **reterr);
 
-/*
- * config_load_buffer() - apply a config held in memory, as a trusted file (@project false) or
- * as a project config (@project true); @name is used in messages. For tests and fuzzing.
+/**
+ * config_load_buffer() - apply a configuration held in memory
+ * @c: the config to change; unchanged on failure
+ * @name: the file name used in messages
+ * @buf: the JSON text; need not be NUL-terminated
+ * @len: its length
+ * @project: apply it as a project config (narrow only) rather than a trusted file
+ * @reterr: set to a new message on failure
+ *
+ * Return: 0 or -EINVAL.
  */
 int config_load_buffer(struct paddock_config *c, const char *name, const char *buf, size_t len,
                        bool project, char **reterr);
 
-/* config_to_json() - the effective config as pretty JSON (for --debug and inspect) */
+/**
+ * config_to_json() - the effective configuration as pretty-printed JSON
+ * @c: the config
+ *
+ * For --debug and inspect. Rules that only a project allowed are listed under
+ * "allow_public_only"; env entries without a value under "env_pass".
+ *
+ * Return: a new string; never NULL.
+ */
 char *config_to_json(const struct paddock_config *c);
 
 /* config_net_to_string() / config_net_from_string() - "public", "allowlist", "none" */

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,16 +34,26 @@ struct host_rule {
 	bool project_only;
 };
 
-/*
- * host_rule_parse() - parse and validate @len bytes at @s (which need not be NUL-terminated
- * and may hold NUL bytes, which are refused). On failure returns -EINVAL and, if @reterr_why
- * is not NULL, a static string saying why.
+/**
+ * host_rule_parse() - parse and validate one HOST[:PORT] rule
+ * @s: the text; need not be NUL-terminated; NUL bytes in it are refused
+ * @len: its length
+ * @ret: the parsed rule (free with host_rule_done()); untouched on failure
+ * @reterr_why: if not NULL, set to a static string saying why on failure
+ *
+ * Return: 0 or -EINVAL.
  */
 int host_rule_parse(const char *s, size_t len, struct host_rule *ret, const char **reterr_why);
 
-/* host_rule_format() - the canonical text of @r: "*.example.com:443", "[::1]", "1.2.3.4" */
+/**
+ * host_rule_format() - the canonical text of a rule
+ * @r: the rule
+ *
+ * Return: a new string such as "*.example.com:443", "[::1]" or "1.2.3.4".
+ */
 char *host_rule_format(const struct host_rule *r);
 
+/* host_rule_done() - free what @r holds (not @r itself) */
 void host_rule_done(struct host_rule *r);
 
 /* host_rule_equal() - same kind, host and port (ignores @project_only) */
