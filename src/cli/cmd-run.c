@@ -29,6 +29,8 @@
 #include "sandbox/plan.h"
 #include "sandbox/protect.h"
 #include "sandbox/spec.h"
+#include "store/config.h"
+#include "store/paths.h"
 #include "supervisor/run.h"
 #include "supervisor/runstate.h"
 
@@ -59,9 +61,9 @@ static const struct paddock_opt run_opts[] = {
 	  "claude codex pi gemini opencode aider shell" },
 	{ "net", 0, "MODE", false, "network: none (loopback only); public and allowlist come "
 	  "with the network support", OPT_NET, "none public allowlist" },
-	{ "allow", 0, "HOST[:PORT]", false, "allow a host (with the network support)",
+	{ "allow", 0, "HOST[:PORT]", false, "allow a host (no effect with --net none)",
 	  OPT_ALLOW, NULL },
-	{ "deny", 0, "HOST[:PORT]", false, "deny a host (with the network support)", OPT_DENY,
+	{ "deny", 0, "HOST[:PORT]", false, "deny a host (no effect with --net none)", OPT_DENY,
 	  NULL },
 	{ "secret", 0, "NAME", false, "expose a secret as a placeholder (not in this version yet)",
 	  OPT_SECRET, NULL },
@@ -74,10 +76,12 @@ static const struct paddock_opt run_opts[] = {
 	  "yet)", OPT_SSH_AGENT, NULL },
 	{ "review", 0, NULL, false, "put the workspace behind a copy-on-write layer (not in this "
 	  "version yet)", OPT_REVIEW, NULL },
-	{ "memory", 0, "SIZE", false, "memory limit (not in this version yet)", OPT_MEMORY, NULL },
+	{ "memory", 0, "SIZE", false, "memory limit (not enforceable in this version: refused)",
+	  OPT_MEMORY, NULL },
 	{ "pids", 0, "N", false, "process limit (default 4096; RLIMIT_NPROC per sandbox)",
 	  OPT_PIDS, NULL },
-	{ "cpus", 0, "N", false, "CPU limit (not in this version yet)", OPT_CPUS, NULL },
+	{ "cpus", 0, "N", false, "CPU limit (not enforceable in this version: refused)", OPT_CPUS,
+	  NULL },
 	{ "root", 0, NULL, false, "run the command as uid 0 inside the sandbox", OPT_ROOT, NULL },
 	{ "tty", 't', NULL, false, "run the command on a pseudo-terminal (default when stdin is "
 	  "one)", 't', NULL },
@@ -93,11 +97,7 @@ static const struct paddock_opt run_opts[] = {
 };
 
 static const char *arg_workspace;
-static const char *arg_hostname;
-static char **arg_env;
-static char **arg_volumes;
 static bool arg_root, arg_tty, arg_interactive;
-static unsigned long arg_pids = 4096;
 
 static const char *opt_name_of(int id)
 {
@@ -115,90 +115,24 @@ static int refuse_not_yet(int id)
 			       opt_name_of(id));
 }
 
-static bool hostname_is_valid(const char *s)
+/* resolve_volume() - the volume's source as it really is (realpath), then the policy check */
+static int resolve_volume(const struct plan_input *pin, const struct config_volume *cv,
+			  struct plan_volume *ret)
 {
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	for (const char *p = s; *p; p++) {
-		if (*p == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-'))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return true;
-}
-
-static char *runtime_dir_get(void)
-{
-	const char *x = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	char *d;
-
-	if (geteuid() == 0)
-		d = xstrdup("/run/paddock");
-	else if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
-		 st.st_uid == geteuid())
-		d = path_join(x, "paddock");
-	else
-		d = xasprintf("/tmp/paddock-%u", (unsigned)geteuid());
-	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-		log_error_errno(errno, "Failed to create the runtime directory '%s': %m", d);
-		free(d);
-		return NULL;
-	}
-	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077)) {
-		log_error("The runtime directory '%s' is not a private directory of this user; "
-			  "remove it or set XDG_RUNTIME_DIR",
-			  d);
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static int parse_volume(const struct plan_input *pin, const char *arg, struct plan_volume *ret)
-{
-	_cleanup_free_ char *s = xstrdup(arg), *src = NULL;
-	char *colon, *opt;
 	const char *why = NULL;
+	char *src;
 	int r;
 
-	colon = strchr(s, ':');
-	if (!colon || colon == s)
-		return log_error_errno(EINVAL, "run: --volume '%s': expected SRC:DST[:ro]", arg);
-	*colon = '\0';
-	opt = strchr(colon + 1, ':');
-	if (opt)
-		*opt++ = '\0';
-	if (opt && !streq(opt, "ro") && !streq(opt, "rw"))
-		return log_error_errno(EINVAL, "run: --volume '%s': unknown option '%s'; use ro "
-					       "or rw",
-				       arg, opt);
-	src = realpath(s, NULL);
+	src = realpath(cv->src, NULL);
 	if (!src)
-		return log_error_errno(errno, "run: --volume '%s': source '%s': %m", arg, s);
-	ret->dst = path_normalize(colon + 1);
-	if (!ret->dst) {
-		free(src);
-		return log_error_errno(EINVAL, "run: --volume '%s': destination must be an "
-					       "absolute path without '..'",
-				       arg);
-	}
-	ret->src = TAKE_PTR(src);
-	ret->ro = opt && streq(opt, "ro");
+		return log_error_errno(errno, "run: volume '%s:%s': source '%s': %m", cv->src,
+				       cv->dst, cv->src);
+	ret->src = src;
+	ret->dst = xstrdup(cv->dst);
+	ret->ro = cv->ro;
 	r = plan_check_volume(pin, ret, &why);
 	if (r < 0) {
-		log_error_errno(r, "run: --volume '%s' refused: %s", arg, why);
+		log_error_errno(r, "run: volume '%s:%s' refused: %s", cv->src, cv->dst, why);
 		free(ret->src);
 		free(ret->dst);
 		*ret = (struct plan_volume){};
@@ -207,12 +141,75 @@ static int parse_volume(const struct plan_input *pin, const char *arg, struct pl
 	return 0;
 }
 
+/* config_option_flag() - the config_set_option() name of a run option, NULL if not one */
+static const char *config_option_flag(int c)
+{
+	switch (c) {
+	case OPT_IMAGE:
+		return "--image";
+	case OPT_NET:
+		return "--net";
+	case OPT_ALLOW:
+		return "--allow";
+	case OPT_DENY:
+		return "--deny";
+	case 'e':
+		return "--env";
+	case 'v':
+		return "--volume";
+	case OPT_MEMORY:
+		return "--memory";
+	case OPT_PIDS:
+		return "--pids";
+	case OPT_CPUS:
+		return "--cpus";
+	case OPT_HOSTNAME:
+		return "--hostname";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * check_supported() - refuse what the effective config asks for and this version cannot
+ * provide: the user must get the protection or an error, never a silent downgrade.
+ */
+static int check_supported(const struct paddock_config *c)
+{
+	if (!streq(c->image, "host"))
+		return log_error_errno(EOPNOTSUPP,
+				       "run: image '%s': only 'host' exists in this version of "
+				       "paddock (golden images come later)",
+				       c->image);
+	if (c->net != CONFIG_NET_NONE)
+		return log_error_errno(EOPNOTSUPP,
+				       "run: network mode '%s' is not available in this version of "
+				       "paddock yet; use --net none (loopback only), or set "
+				       "\"net\": \"none\" in your config",
+				       config_net_to_string(c->net));
+	if (c->memory != CONFIG_DEFAULT_MEMORY)
+		return log_error_errno(EOPNOTSUPP,
+				       "run: a memory limit is not available in this version of "
+				       "paddock yet (needs the cgroup support); remove --memory or "
+				       "\"memory\" from the config");
+	if (c->cpus != 0)
+		return log_error_errno(EOPNOTSUPP,
+				       "run: a CPU limit is not available in this version of "
+				       "paddock yet (needs the cgroup support); remove --cpus or "
+				       "\"cpus\" from the config");
+	if (c->pids > (1UL << 22))
+		return log_error_errno(EINVAL, "run: pids limit %llu is too large (at most 4194304)",
+				       (unsigned long long)c->pids);
+	return 0;
+}
+
 static int cmd_run_exec(int argc, char **argv)
 {
 	const struct paddock_cmd *self = cmd_find("run");
+	_cleanup_(config_freep) struct paddock_config *cfg = NULL;
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
-			    *config_dir = NULL;
-	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL;
+			    *config_dir = NULL, *err = NULL;
+	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL;
 	_cleanup_close_ int ws_fd = -EBADF;
 	struct sandbox_spec spec = {};
 	struct protect_set protect = {};
@@ -221,42 +218,28 @@ static int cmd_run_exec(int argc, char **argv)
 	struct plan_input pin = {};
 	const struct passwd *pw;
 	bool tty_set = false, int_set = false;
-	const char *why = NULL, *bad = NULL;
+	const char *why = NULL, *bad = NULL, *flag;
 	size_t n_volumes = 0;
 	int c, r;
 
+	cfg = config_new();
+	r = config_load_files(cfg, arg_config, &err);
+	if (r < 0)
+		return log_error_errno(r, "%s", err);
+
 	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+		flag = config_option_flag(c);
+		if (flag) {
+			r = config_set_option(cfg, flag, optarg, &err);
+			if (r < 0)
+				return log_error_errno(r, "run: %s", err);
+			continue;
+		}
 		switch (c) {
 		case 'h':
 			return 0;
 		case 'w':
 			arg_workspace = optarg;
-			break;
-		case OPT_IMAGE:
-			if (!streq(optarg, "host"))
-				return log_error_errno(EINVAL,
-						       "run: --image '%s': only 'host' exists in "
-						       "this version (golden images come later)",
-						       optarg);
-			break;
-		case OPT_NET:
-			if (streq(optarg, "public") || streq(optarg, "allowlist"))
-				return log_error_errno(
-					EOPNOTSUPP,
-					"run: --net %s is not available in this version of paddock "
-					"yet; use --net none (loopback only)",
-					optarg);
-			if (!streq(optarg, "none"))
-				return log_error_errno(EINVAL,
-						       "run: --net '%s': expected public, "
-						       "allowlist or none",
-						       optarg);
-			break;
-		case 'e':
-			strv_extend(&arg_env, optarg);
-			break;
-		case 'v':
-			strv_extend(&arg_volumes, optarg);
 			break;
 		case OPT_ROOT:
 			arg_root = true;
@@ -267,37 +250,11 @@ static int cmd_run_exec(int argc, char **argv)
 		case 'i':
 			arg_interactive = int_set = true;
 			break;
-		case OPT_HOSTNAME:
-			if (!hostname_is_valid(optarg))
-				return log_error_errno(EINVAL,
-						       "run: --hostname '%s': not a valid host name "
-						       "(letters, digits, '-' and '.', at most 64)",
-						       optarg);
-			arg_hostname = optarg;
-			break;
 		case OPT_PROFILE:
-		case OPT_ALLOW:
-		case OPT_DENY:
 		case OPT_SECRET:
 		case 'p':
 		case OPT_SSH_AGENT:
 		case OPT_REVIEW:
-		case OPT_PIDS: {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > (1UL << 22) || optarg[0] == '-')
-				return log_error_errno(EINVAL,
-						       "run: --pids '%s': expected a number from 1 "
-						       "to 4194304",
-						       optarg);
-			arg_pids = v;
-			break;
-		}
-		case OPT_MEMORY:
-		case OPT_CPUS:
 		case OPT_NAME:
 		case OPT_KEEP_LOG:
 			return refuse_not_yet(c);
@@ -326,18 +283,28 @@ static int cmd_run_exec(int argc, char **argv)
 	if (ws_fd < 0)
 		return log_error_errno(errno, "run: workspace '%s': %m", workspace);
 
-	runtime = runtime_dir_get();
-	if (!runtime)
-		return -EACCES;
-	{
-		const char *xd = getenv("XDG_DATA_HOME"), *xc = getenv("XDG_CONFIG_HOME");
+	/* the project may only narrow what the user allows */
+	r = config_load_project(cfg, ws_fd, workspace, &err);
+	if (r < 0)
+		return log_error_errno(r, "run: %s", err);
+	if (arg_debug) {
+		_cleanup_free_ char *json = config_to_json(cfg);
 
-		data_dir = geteuid() == 0 ? xstrdup("/var/lib/paddock")
-			   : xd && *xd == '/' ? path_join(xd, "paddock")
-					      : path_join(home, ".local/share/paddock");
-		config_dir = xc && *xc == '/' ? path_join(xc, "paddock")
-					      : path_join(home, ".config/paddock");
+		log_debug("effective config: %s", json);
 	}
+	r = check_supported(cfg);
+	if (r < 0)
+		return r;
+
+	r = paths_runtime_dir(&runtime);
+	if (r < 0)
+		return log_error_errno(r, "run: Failed to set up the runtime directory: %m; set "
+					  "XDG_RUNTIME_DIR to a private directory");
+	r = paths_data_dir(&data_dir);
+	if (r >= 0)
+		r = paths_config_dir(&config_dir);
+	if (r < 0)
+		return log_error_errno(r, "run: Failed to find paddock's directories: %m");
 	strv_extend(&private_dirs, runtime);
 	strv_extend(&private_dirs, data_dir);
 	strv_extend(&private_dirs, config_dir);
@@ -350,8 +317,10 @@ static int cmd_run_exec(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "run: refusing workspace '%s': %s", workspace, why);
 
-	/* protected paths */
+	/* protected paths: the built-in list, plus the config's (never fewer) */
 	for (const char *const *p = protect_default_paths; *p; p++)
+		strv_extend(&patterns, *p);
+	STRV_FOREACH (p, cfg->protect)
 		strv_extend(&patterns, *p);
 	{
 		_cleanup_free_ char *pat = NULL, *detail = NULL;
@@ -365,9 +334,9 @@ static int cmd_run_exec(int argc, char **argv)
 	}
 	pin.protect = &protect;
 
-	STRV_FOREACH (v, arg_volumes) {
+	for (size_t i = 0; i < cfg->n_volumes; i++) {
 		volumes = xreallocarray(volumes, n_volumes + 1, sizeof(*volumes));
-		r = parse_volume(&pin, *v, &volumes[n_volumes]);
+		r = resolve_volume(&pin, &cfg->volumes[i], &volumes[n_volumes]);
 		if (r < 0)
 			goto out;
 		n_volumes++;
@@ -393,16 +362,20 @@ static int cmd_run_exec(int argc, char **argv)
 	spec.host_gid = getgid();
 	spec.inner_uid = arg_root ? 0 : getuid();
 	spec.inner_gid = arg_root ? 0 : getgid();
-	spec.hostname = xstrdup(arg_hostname ? arg_hostname : "paddock");
+	spec.hostname = xstrdup(cfg->hostname ? cfg->hostname : "paddock");
 	spec.workspace = xstrdup(workspace);
 	spec.home = xstrdup(home);
 	spec.net = NET_NONE;
-	spec.pids = arg_pids;
+	spec.pids = (unsigned long)cfg->pids;
 
+	for (size_t i = 0; i < cfg->n_env; i++)
+		strv_push(&env_extra, cfg->env[i].value ? xasprintf("%s=%s", cfg->env[i].name,
+								    cfg->env[i].value)
+							: xstrdup(cfg->env[i].name));
 	{
 		struct env_input ein = {
 			.host = environ,
-			.extra = arg_env,
+			.extra = env_extra,
 			.home = home,
 			.user = pw ? pw->pw_name : NULL,
 			.shell = pw ? pw->pw_shell : NULL,
@@ -457,8 +430,6 @@ out:
 	free(volumes);
 	protect_set_free(&protect);
 	sandbox_spec_free(&spec);
-	strv_free(arg_env);
-	strv_free(arg_volumes);
 	return r;
 }
 

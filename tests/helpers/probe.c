@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -29,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -481,6 +486,59 @@ static int probe_i386(void)
 }
 #endif
 
+
+/*
+ * deny_and_exec() - `probe deny NAME ERRNO CMD...`: run CMD (paddock itself, in the fail-closed
+ * tests) with system call NAME failing with ERRNO, as on a kernel that lacks a feature or a host
+ * that forbids it. NAME: a syscall below, or clone-newuser (clone with CLONE_NEWUSER only).
+ */
+static int deny_and_exec(const char *name, const char *err_s, char **cmd)
+{
+	static const struct {
+		const char *name;
+		long nr;
+	} calls[] = {
+		{ "landlock_create_ruleset", SYS_landlock_create_ruleset },
+		{ "landlock_restrict_self", SYS_landlock_restrict_self },
+		{ "mount_setattr", SYS_mount_setattr },
+		{ "pivot_root", SYS_pivot_root },
+		{ "mount", SYS_mount },
+		{ "seccomp", SYS_seccomp },
+		{ "clone-newuser", SYS_clone },
+	};
+	long err, nr = -1;
+	bool newuser = strcmp(name, "clone-newuser") == 0;
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (strcmp(calls[i].name, name) == 0)
+			nr = calls[i].nr;
+	if (nr < 0 || parse_long(err_s, 1, 4095, &err) < 0 || !cmd[0])
+		return usage();
+	{
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 3),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+			BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, newuser ? CLONE_NEWUSER : 0xffffffff,
+				 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+		if (!newuser)
+			f[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+			perror("probe deny: seccomp");
+			return EXIT_USAGE;
+		}
+	}
+	execvp(cmd[0], cmd);
+	perror("probe deny: exec");
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -497,6 +555,11 @@ int main(int argc, char **argv)
 			return usage();                                                            \
 	} while (0)
 
+	if (strcmp(cmd, "deny") == 0) {
+		if (argc < 5)
+			return usage();
+		return deny_and_exec(argv[2], argv[3], argv + 4);
+	}
 	if (strcmp(cmd, "tiocsti") == 0 || strcmp(cmd, "tiocsti-high") == 0 ||
 	    strcmp(cmd, "tioclinux") == 0) {
 		ARGS(0, 1);
