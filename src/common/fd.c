@@ -92,7 +92,7 @@ int write_file_at(int dirfd, const char *path, const char *s)
 	return loop_write(fd, s, strlen(s));
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode)
+int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode, bool durable)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd = -EBADF;
@@ -102,7 +102,7 @@ int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode)
 	if (fd < 0)
 		return -errno;
 	r = loop_write(fd, buf, n);
-	if (r >= 0 && fsync(fd) < 0)
+	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,7 +18,11 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* write_file_at() - open (no create), write, close: for /proc and uid_map style files */
 int write_file_at(int dirfd, const char *path, const char *s);
-/* write_file_atomic() - write, fsync, rename into place, with mode @mode */
-int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode);
+/*
+ * write_file_atomic() - write a temporary file, fsync it when @durable, rename it into place,
+ * with mode @mode. Readers see the old or the new content, never a mix. @durable also survives
+ * a power loss; runtime files (on tmpfs, gone at boot anyway) do not need it.
+ */
+int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode, bool durable);
 /* fd_cloexec() - set or clear FD_CLOEXEC */
 int fd_cloexec(int fd, int on);

@@ -72,7 +72,8 @@ int runstate_create(struct runstate *rs, const char *runtime_dir, const char *wo
 	if (fclose(f) != 0)
 		return log_error_errno(ENOMEM, "Out of memory");
 	file = path_join(dir, "placeholders");
-	r = write_file_atomic(file, buf, len, 0600);
+	/* a runtime file: atomic against a crash of paddock, not durable against power loss */
+	r = write_file_atomic(file, buf, len, 0600, false);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write '%s': %m", file);
 	rs->dir = TAKE_PTR(dir);

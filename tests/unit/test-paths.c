@@ -100,7 +100,7 @@ TEST(runtime_dir_fallback)
 	exp = xasprintf("%s/paddock-%u", tmp, (unsigned)uid);
 	/* unset, relative, missing, not a directory, or a symlink: fall back */
 	notdir = xasprintf("%s/file", tmp);
-	ASSERT_OK(write_file_atomic(notdir, "x", 1, 0600));
+	ASSERT_OK(write_file_atomic(notdir, "x", 1, 0600, true));
 	link = xasprintf("%s/link", tmp);
 	ASSERT_OK(RET_NERRNO(symlink(tmp, link)));
 	{
@@ -132,7 +132,7 @@ TEST(runtime_dir_fallback)
 	ASSERT_OK(RET_NERRNO(unlink(exp)));
 
 	/* a file planted there */
-	ASSERT_OK(write_file_atomic(exp, "x", 1, 0600));
+	ASSERT_OK(write_file_atomic(exp, "x", 1, 0600, true));
 	ASSERT_ERR(runtime_dir_for(uid, false, NULL, tmp, &r), ENOTDIR);
 	ASSERT_OK(RET_NERRNO(unlink(exp)));
 
