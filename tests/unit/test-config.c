@@ -533,7 +533,7 @@ TEST(host_rule_nul_through_json)
 
 static int write_file(const char *path, const char *s)
 {
-	return write_file_atomic(path, s, strlen(s), 0644);
+	return write_file_atomic(path, s, strlen(s), 0644, true);
 }
 
 TEST(layering_order)
