@@ -141,6 +141,35 @@ static int resolve_volume(const struct plan_input *pin, const struct config_volu
 	return 0;
 }
 
+struct prepare_ctx {
+	struct runstate *rs;
+	const char *runtime, *workspace;
+	int ws_fd;
+	struct protect_set *protect;
+};
+
+/*
+ * prepare_placeholders() - record, then create, the placeholders of missing protected paths;
+ * runs while init builds the sandbox.
+ */
+static int prepare_placeholders(void *userdata)
+{
+	struct prepare_ctx *pc = userdata;
+	const char *bad = NULL;
+	int r;
+
+	r = runstate_create(pc->rs, pc->runtime, pc->workspace, pc->ws_fd, pc->protect);
+	if (r < 0)
+		return r;
+	r = protect_create_placeholders(pc->ws_fd, pc->protect, &bad);
+	if (r < 0)
+		return log_error_errno(r,
+				       "run: Failed to create the placeholder '%s' that protects a "
+				       "missing path in the workspace: %m",
+				       bad);
+	return 0;
+}
+
 /* config_option_flag() - the config_set_option() name of a run option, NULL if not one */
 static const char *config_option_flag(int c)
 {
@@ -300,6 +329,8 @@ static int cmd_run_exec(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "run: Failed to set up the runtime directory: %m; set "
 					  "XDG_RUNTIME_DIR to a private directory");
+	/* before resolving protected paths: a crashed run's placeholders must not count */
+	runstate_cleanup_stale(runtime);
 	r = paths_data_dir(&data_dir);
 	if (r >= 0)
 		r = paths_config_dir(&config_dir);
@@ -332,6 +363,11 @@ static int cmd_run_exec(int argc, char **argv)
 					       "paddock does not start without this protection",
 					       strempty(pat), detail ? detail : strerror(-r));
 	}
+	/*
+	 * Placeholders of another live sandbox on this workspace are adopted (recorded as ours
+	 * too) so that neither removes them under the other; before planning the mounts.
+	 */
+	runstate_adopt(runtime, workspace, &protect);
 	pin.protect = &protect;
 
 	for (size_t i = 0; i < cfg->n_volumes; i++) {
@@ -407,19 +443,15 @@ static int cmd_run_exec(int argc, char **argv)
 				  spec.mounts[i].dst, spec.mounts[i].src ? " <- " : "",
 				  strempty(spec.mounts[i].src));
 
-	runstate_cleanup_stale(runtime);
-	r = runstate_create(&rs, runtime, workspace, ws_fd, &protect);
-	if (r < 0)
-		goto out;
-	r = protect_create_placeholders(ws_fd, &protect, &bad);
-	if (r < 0) {
-		log_error_errno(r, "run: Failed to create the placeholder '%s' that protects a "
-				   "missing path in the workspace: %m",
-				bad);
-		goto out;
-	}
+	{
+		struct prepare_ctx pc = {
+			.rs = &rs, .runtime = runtime, .workspace = workspace, .ws_fd = ws_fd,
+			.protect = &protect,
+		};
+		struct supervisor_hooks hooks = { .prepare = prepare_placeholders, .userdata = &pc };
 
-	r = supervisor_run(&spec);
+		r = supervisor_run(&spec, &hooks);
+	}
 
 out:
 	runstate_remove(&rs);

@@ -32,10 +32,16 @@ long msg_body_size(uint16_t type)
 	case MSG_SIGNAL:
 		return sizeof(struct msg_signal);
 	case MSG_KILL:
+	case MSG_READY:
 		return 0;
 	default:
 		return -1;
 	}
+}
+
+bool msg_carries_fd(uint16_t type)
+{
+	return type == MSG_PTY || type == MSG_READY;
 }
 
 #define MSG_MAX_BODY sizeof(struct msg_error)
@@ -131,7 +137,7 @@ int msg_recv(int sock, void *body, size_t cap, int *ret_fd)
 	if (want < 0 || pkt.hdr.len != (uint32_t)want ||
 	    (size_t)k != sizeof(struct msg_hdr) + (size_t)want || (size_t)want > cap)
 		return -EBADMSG;
-	if ((pkt.hdr.type == MSG_PTY) != (fd >= 0))
+	if (msg_carries_fd(pkt.hdr.type) != (fd >= 0))
 		return -EBADMSG;
 	memcpy(body, pkt.body, (size_t)want);
 	*ret_fd = TAKE_FD(fd);

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd);
  * Return: the message type (> 0), 0 on EOF, or -errno (-EBADMSG for a malformed message).
  */
 int msg_recv(int sock, void *body, size_t cap, int *ret_fd);
+
+/* msg_carries_fd() - whether a message of @type carries exactly one fd (else none) */
+bool msg_carries_fd(uint16_t type);
 
 /* msg_body_size() - the exact body size for @type, or -1 for an unknown type */
 long msg_body_size(uint16_t type);

@@ -35,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -51,6 +52,48 @@ struct child_error {
 	int32_t step;
 	int32_t error;
 };
+
+/* what MSG_READY brings: the command's seccomp program */
+struct ready {
+	int sock;
+	void *bpf;
+	size_t bpf_len;
+};
+
+#define BPF_MAX_BYTES (4096 * 8) /* BPF_MAXINSNS instructions of 8 bytes */
+
+/* wait_ready() - block until the supervisor's MSG_READY, and read the filter it carries */
+static int wait_ready(void *userdata)
+{
+	struct ready *rd = userdata;
+	struct stat st;
+	char dummy[1];
+	ssize_t k;
+	int fd = -EBADF, r;
+
+	r = msg_recv(rd->sock, dummy, sizeof(dummy), &fd);
+	if (r != MSG_READY) {
+		if (fd >= 0)
+			(void)close(fd);
+		return r < 0 ? r : -EPROTO;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > BPF_MAX_BYTES ||
+	    st.st_size % 8 != 0) {
+		(void)close(fd);
+		return -EBADMSG;
+	}
+	rd->bpf = malloc((size_t)st.st_size);
+	if (!rd->bpf) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	k = pread(fd, rd->bpf, (size_t)st.st_size, 0);
+	(void)close(fd);
+	if (k != st.st_size)
+		return -EIO;
+	rd->bpf_len = (size_t)k;
+	return 0;
+}
 
 static _noreturn_ void init_fail(int sock, int step, int r, const char *path)
 {
@@ -92,11 +135,10 @@ static _noreturn_ void child_fail(int pipe_fd, int step, int r)
  * libseccomp's filter build, and nothing logs.
  */
 static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *slave,
-				   int pipe_fd)
+				   const struct ready *rd, int pipe_fd)
 {
 	struct landlock_rule rules[64];
 	size_t n_rules = 0;
-	struct seccomp_opts sopts = { .root = spec->root };
 	sigset_t all;
 	int r;
 
@@ -154,7 +196,8 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *
 	if (r < 0)
 		child_fail(pipe_fd, STEP_CAPS, r);
 
-	r = seccomp_install_sandbox(&sopts);
+	/* compiled by the supervisor while we built the sandbox; loading is all that is left */
+	r = seccomp_load_bpf(rd->bpf, rd->bpf_len);
 	if (r < 0)
 		child_fail(pipe_fd, STEP_SECCOMP, r);
 
@@ -177,6 +220,7 @@ static void drop_stdio(void)
 
 void init_main(const struct sandbox_spec *spec, int sock)
 {
+	struct ready rd = { .sock = sock };
 	struct msg_go go;
 	char slave_buf[64], *slave = NULL;
 	const char *err_path = NULL;
@@ -206,7 +250,7 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	r = loopback_up();
 	if (r < 0)
 		init_fail(sock, STEP_LOOPBACK, r, "lo");
-	r = mount_build_root(spec, &step, &err_path);
+	r = mount_build_root(spec, wait_ready, &rd, &step, &err_path);
 	if (r < 0)
 		init_fail(sock, step, r, err_path);
 
@@ -238,7 +282,7 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	if (cmd == 0) {
 		(void)close(pipefd[0]);
 		(void)close(sock);
-		run_command(spec, slave, pipefd[1]);
+		run_command(spec, slave, &rd, pipefd[1]);
 	}
 	(void)close(pipefd[1]);
 	{

@@ -9,12 +9,13 @@
  *  2. mounts a tmpfs "base" on /tmp and pivots into it, so the host's root is reachable as
  *     /oldroot (and the host's /tmp as /oldroot/tmp, no longer shadowed); the base also holds
  *     an empty directory and an empty file used to mask paths;
- *  3. mounts the sandbox's own root tmpfs at /newroot and performs the spec's mount list in
- *     order: host paths are bound from /oldroot/PATH to /newroot/PATH, read-only binds are made
- *     read-only recursively with mount_setattr(), which also keeps locked flags as they are;
- *  4. builds a minimal /dev (device nodes bound from the host: an unprivileged user cannot
- *     mknod), a new devpts instance, a new /proc with the podman set of masked entries and a
- *     read-only /sys;
+ *  3. mounts the sandbox's own root tmpfs at /newroot and builds a minimal /dev (device nodes
+ *     bound from the host: an unprivileged user cannot mknod), a new devpts instance, a new
+ *     /proc with the podman set of masked entries and a read-only /sys;
+ *  4. performs the spec's mount list in order: host paths are bound from /oldroot/PATH to
+ *     /newroot/PATH, read-only binds are made read-only recursively with mount_setattr(),
+ *     which also keeps locked flags as they are. Before the protected workspace paths it waits
+ *     until the supervisor says their placeholders exist (it creates them meanwhile);
  *  5. makes the root tmpfs read-only, sets nosuid on every mount, detaches the old root and
  *     pivots into /newroot.
  *
@@ -343,8 +344,10 @@ static int setup_sys(int *reterr_step, const char **reterr_path)
 	return 0;
 }
 
-int mount_build_root(const struct sandbox_spec *spec, int *reterr_step, const char **reterr_path)
+int mount_build_root(const struct sandbox_spec *spec, int (*wait_ready)(void *userdata),
+		     void *userdata, int *reterr_step, const char **reterr_path)
 {
+	bool ready = false;
 	int fd, r;
 
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -365,11 +368,7 @@ int mount_build_root(const struct sandbox_spec *spec, int *reterr_step, const ch
 	if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return fail(-errno, STEP_MOUNT_ROOT, "/", reterr_step, reterr_path);
 
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		r = do_mount(&spec->mounts[i], reterr_step, reterr_path);
-		if (r < 0)
-			return r;
-	}
+	/* the fixed part first: it overlaps with the supervisor creating the placeholders */
 	r = setup_dev(reterr_step, reterr_path);
 	if (r < 0)
 		return r;
@@ -379,6 +378,20 @@ int mount_build_root(const struct sandbox_spec *spec, int *reterr_step, const ch
 	r = setup_sys(reterr_step, reterr_path);
 	if (r < 0)
 		return r;
+
+	for (size_t i = 0; i <= spec->n_mounts; i++) {
+		if ((i >= spec->protect_from || i == spec->n_mounts) && !ready) {
+			r = wait_ready(userdata);
+			if (r < 0)
+				return fail(r, STEP_GO, NULL, reterr_step, reterr_path);
+			ready = true;
+		}
+		if (i == spec->n_mounts)
+			break;
+		r = do_mount(&spec->mounts[i], reterr_step, reterr_path);
+		if (r < 0)
+			return r;
+	}
 
 	/* nosuid everywhere; the root tmpfs itself read-only (nothing new at the top level) */
 	r = set_attr(NEWROOT, MOUNT_ATTR_NOSUID, true);

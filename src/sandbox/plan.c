@@ -313,6 +313,7 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 			strv_extend(&s->rw_paths, v->dst);
 	}
 
+	s->protect_from = s->n_mounts;
 	for (size_t i = 0; in->protect && i < in->protect->n; i++) {
 		const struct protect_item *it = &in->protect->items[i];
 		_cleanup_free_ char *p = path_join(in->workspace, it->rel);

@@ -225,7 +225,7 @@ static void set_add(struct protect_set *set, char *rel /* takes */, enum protect
 			return;
 		}
 	set->items = xreallocarray(set->items, set->n + 1, sizeof(*set->items));
-	set->items[set->n++] = (struct protect_item){ rel, a, placeholder };
+	set->items[set->n++] = (struct protect_item){ rel, a, placeholder, false };
 }
 
 static int protect_one(int ws_fd, const char *ws_path, const char *pattern,
@@ -404,7 +404,7 @@ int protect_create_placeholders(int ws_fd, const struct protect_set *set, const 
 		_cleanup_close_ int pfd = -EBADF;
 		const char *slash, *name;
 
-		if (!it->placeholder)
+		if (!it->placeholder || it->adopted)
 			continue;
 		slash = strrchr(it->rel, '/');
 		name = slash ? slash + 1 : it->rel;

@@ -20,6 +20,7 @@ struct protect_item {
 	char *rel; /* relative to the workspace, symlink-free */
 	enum protect_action action;
 	bool placeholder; /* paddock creates (and later removes) the empty mount point */
+	bool adopted;     /* the placeholder of another live sandbox: exists, not created */
 };
 
 struct protect_set {

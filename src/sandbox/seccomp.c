@@ -67,11 +67,16 @@
  * #syscalls: setns unshare clone clone3 socket socketpair
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/macro.h"
@@ -311,7 +316,8 @@ static int seccomp_add_rules(scmp_filter_ctx ctx, const struct seccomp_opts *opt
  *
  * Return: 0 on success, -errno on failure (libseccomp's errors, reported raw)
  */
-int seccomp_install_sandbox(const struct seccomp_opts *opts)
+/* seccomp_build() - the sandbox's filter as a libseccomp context, not loaded */
+static int seccomp_build(const struct seccomp_opts *opts, scmp_filter_ctx *ret)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	int r;
@@ -336,6 +342,52 @@ int seccomp_install_sandbox(const struct seccomp_opts *opts)
 	r = seccomp_add_rules(ctx, opts);
 	if (r < 0)
 		return r;
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
 
+int seccomp_install_sandbox(const struct seccomp_opts *opts)
+{
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+	int r;
+
+	r = seccomp_build(opts, &ctx);
+	if (r < 0)
+		return r;
 	return seccomp_load(ctx);
+}
+
+int seccomp_export_sandbox(const struct seccomp_opts *opts, int *ret_fd)
+{
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = seccomp_build(opts, &ctx);
+	if (r < 0)
+		return r;
+	fd = memfd_create("paddock-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return r;
+	/* the receiver may trust its size: nobody can change it any more */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int seccomp_load_bpf(const void *bpf, size_t len)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)bpf,
+	};
+
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -EINVAL;
+	return RET_NERRNO((int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct seccomp_opts {
 	bool root; /* --root: the command keeps a few capabilities in its user namespace */
@@ -17,3 +18,16 @@ struct seccomp_opts {
  * Return: 0 or -errno.
  */
 int seccomp_install_sandbox(const struct seccomp_opts *opts);
+
+/*
+ * seccomp_export_sandbox() - build the same filter and write its BPF program into a sealed
+ * memfd (@ret_fd), so the supervisor can compile it while init builds the sandbox, and the
+ * command child only loads it (seccomp_load_bpf()). Return: 0 or -errno.
+ */
+int seccomp_export_sandbox(const struct seccomp_opts *opts, int *ret_fd);
+
+/*
+ * seccomp_load_bpf() - load a BPF program (@len bytes of struct sock_filter) as the calling
+ * process's filter; requires PR_SET_NO_NEW_PRIVS. No allocation. Return: 0 or -errno.
+ */
+int seccomp_load_bpf(const void *bpf, size_t len);

@@ -52,6 +52,7 @@ struct sandbox_spec {
 	/* filesystem, in mount order */
 	struct sandbox_mount *mounts;
 	size_t n_mounts;
+	size_t protect_from; /* mounts from here on cover placeholders: wait for MSG_READY */
 	char *workspace; /* resolved host path, mounted rw at the same path */
 	char *home;      /* $HOME inside */
 	char **rw_paths; /* where the command may write (Landlock RW), e.g. workspace, home, /tmp */

@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "ipc/msg.h"
 #include "run.h"
+#include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "sandbox/steps.h"
 
@@ -381,7 +382,33 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_add(r->kill_timer, &tv);
 }
 
-int supervisor_run(const struct sandbox_spec *spec)
+/*
+ * send_ready() - while init builds the sandbox: run the caller's preparation (placeholders),
+ * compile the command's seccomp filter, and send both facts to init in one MSG_READY
+ */
+static int send_ready(struct run *r, const struct supervisor_hooks *hooks)
+{
+	struct seccomp_opts sopts = { .root = r->spec->root };
+	_cleanup_close_ int bpf = -EBADF;
+	int q;
+
+	if (hooks && hooks->prepare) {
+		q = hooks->prepare(hooks->userdata);
+		if (q < 0)
+			return q;
+	}
+	q = seccomp_export_sandbox(&sopts, &bpf);
+	if (q < 0)
+		return log_error_errno(q, "Failed to build the seccomp filter: %m; paddock does "
+					  "not start without it");
+	q = msg_send(r->sock, MSG_READY, NULL, 0, bpf);
+	if (q < 0 && q != -EPIPE && q != -ECONNRESET)
+		return log_error_errno(q, "Failed to talk to the sandbox's init: %m");
+	/* EPIPE: init already failed; its MSG_SETUP_ERROR is waiting on the socket */
+	return 0;
+}
+
+int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hooks *hooks)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCHLD };
 	struct run r = { .spec = spec, .sock = -EBADF, .master = -EBADF, .status = -1,
@@ -422,6 +449,14 @@ int supervisor_run(const struct sandbox_spec *spec)
 			log_error_errno(q, "Failed to start the sandbox (%s): %m; run 'paddock "
 					   "doctor'",
 					what);
+		goto out;
+	}
+
+	q = send_ready(&r, hooks);
+	if (q < 0) {
+		(void)kill(r.init_pid, SIGKILL);
+		(void)waitpid(r.init_pid, NULL, 0);
+		r.init_pid = 0;
 		goto out;
 	}
 

@@ -14,4 +14,14 @@
  * Return: the command's exit status (128+N when killed by signal N, 126/127 when it could not be
  * executed or found), or -errno when the sandbox could not be started.
  */
-int supervisor_run(const struct sandbox_spec *spec);
+struct supervisor_hooks {
+	/*
+	 * prepare() - called once init exists and builds the sandbox, before init is told to
+	 * mount the protected paths: create what they need on the host (placeholders). Logs its
+	 * failures; a negative return stops the start.
+	 */
+	int (*prepare)(void *userdata);
+	void *userdata;
+};
+
+int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hooks *hooks);

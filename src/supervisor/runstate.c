@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,14 @@ int runstate_create(struct runstate *rs, const char *runtime_dir, const char *wo
 	FILE *f;
 	int r;
 
+	{
+		bool any = false;
+
+		for (size_t i = 0; i < set->n; i++)
+			any = any || set->items[i].placeholder;
+		if (!any)
+			return 0; /* nothing on the host to record or clean up */
+	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return log_error_errno(errno, "Failed to create the runtime directory '%s': %m",
 				       dir);
@@ -77,14 +86,130 @@ int runstate_create(struct runstate *rs, const char *runtime_dir, const char *wo
 	if (r < 0)
 		return log_error_errno(r, "Failed to write '%s': %m", file);
 	rs->dir = TAKE_PTR(dir);
+	rs->runtime = xstrdup(runtime_dir);
 	rs->workspace = xstrdup(workspace);
 	rs->ws_fd = ws_fd;
 	return 0;
 }
 
-static void remove_listed(const char *dir, int ws_fd_or_neg)
+/* run_is_live() - RUNTIME/run-PID names a running paddock (pid and start time match) */
+static bool run_is_live(const char *runtime_dir, const char *name, char **ret_record)
 {
-	_cleanup_free_ char *file = path_join(dir, "placeholders"), *buf = NULL;
+	_cleanup_free_ char *file = NULL, *buf = NULL;
+	unsigned long long start = 0, now;
+	char *end;
+	long pid;
+
+	if (strncmp(name, "run-", 4) != 0)
+		return false;
+	pid = strtol(name + 4, &end, 10);
+	if (*end || pid <= 0)
+		return false;
+	file = xasprintf("%s/%s/placeholders", runtime_dir, name);
+	if (read_file_at(AT_FDCWD, file, 1 << 20, &buf, NULL) >= 0 &&
+	    strncmp(buf, "start\t", 6) == 0)
+		start = strtoull(buf + 6, NULL, 10);
+	if (ret_record)
+		*ret_record = TAKE_PTR(buf);
+	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+		return false;
+	now = proc_start_time((pid_t)pid);
+	/* alive and ours, or alive and still writing its record */
+	return start == 0 || (now != 0 && now == start);
+}
+
+/* record_lists() - does the record @buf (modified) list @rel in @workspace? 'd'/'f' or 0 */
+static char record_lists(char *buf, const char *workspace, const char *rel)
+{
+	bool same_ws = false;
+	char *save = NULL;
+
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+
+		if (!tab)
+			continue;
+		*tab = '\0';
+		if (streq(line, "workspace"))
+			same_ws = streq(tab + 1, workspace);
+		else if (same_ws && (streq(line, "d") || streq(line, "f")) && streq(tab + 1, rel))
+			return line[0];
+	}
+	return 0;
+}
+
+/* listed_by_other_live() - 'd'/'f' when another live run records @rel in @workspace, else 0 */
+static char listed_by_other_live(const char *runtime_dir, const char *workspace, const char *rel)
+{
+	_cleanup_closedir_ DIR *d = opendir(runtime_dir);
+	char self[32];
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	(void)snprintf(self, sizeof(self), "run-%d", (int)getpid());
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *rec = NULL;
+		char t;
+
+		if (streq(de->d_name, self) || !run_is_live(runtime_dir, de->d_name, &rec) || !rec)
+			continue;
+		t = record_lists(rec, workspace, rel);
+		if (t)
+			return t;
+	}
+	return 0;
+}
+
+void runstate_adopt(const char *runtime_dir, const char *workspace, struct protect_set *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct protect_item *it = &set->items[i];
+		_cleanup_free_ char *prefix = xstrdup(it->rel);
+		char *slash = prefix;
+
+		/*
+		 * The shortest listed prefix wins: another sandbox's placeholder ".claude" covers
+		 * our ".claude/settings.json", which we would otherwise create inside it.
+		 */
+		for (;;) {
+			char t;
+
+			slash = strchr(slash, '/');
+			if (slash)
+				*slash = '\0';
+			t = listed_by_other_live(runtime_dir, workspace, prefix);
+			if (t) {
+				free(it->rel);
+				it->rel = xstrdup(prefix);
+				it->placeholder = it->adopted = true;
+				it->action = t == 'd' ? PROTECT_MASK_DIR : PROTECT_MASK_FILE;
+				break;
+			}
+			if (!slash)
+				break;
+			*slash++ = '/';
+		}
+	}
+	/* adopting may have made items equal: keep the first of each */
+	for (size_t i = 0; i < set->n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = streq(set->items[j].rel, set->items[i].rel);
+		if (dup)
+			free(set->items[i].rel);
+		else
+			set->items[n++] = set->items[i];
+	}
+	set->n = n;
+}
+
+static void remove_listed(const char *runtime_dir, const char *dir, int ws_fd_or_neg)
+{
+	_cleanup_free_ char *file = path_join(dir, "placeholders"), *buf = NULL, *ws = NULL;
 	_cleanup_close_ int own_fd = -EBADF;
 	int ws_fd = ws_fd_or_neg;
 	char *save = NULL;
@@ -99,22 +224,25 @@ static void remove_listed(const char *dir, int ws_fd_or_neg)
 			continue;
 		*tab = '\0';
 		if (streq(line, "workspace")) {
+			ws = xstrdup(tab + 1);
 			if (ws_fd < 0) {
 				own_fd = open(tab + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
 				ws_fd = own_fd;
 			}
 			continue;
 		}
-		if (ws_fd < 0 || (!streq(line, "d") && !streq(line, "f")))
+		if (ws_fd < 0 || !ws || (!streq(line, "d") && !streq(line, "f")))
 			continue;
+		if (listed_by_other_live(runtime_dir, ws, tab + 1))
+			continue; /* another sandbox still stands on it */
 		r = protect_remove_placeholder(ws_fd, tab + 1, line[0] == 'd');
-		if (r < 0 && r != -ENOTEMPTY && r != -EEXIST)
-			log_debug_errno(r, "Failed to remove placeholder '%s', ignoring: %m",
-					tab + 1);
-		else if (r == -ENOTEMPTY || r == -EEXIST)
+		if (r == -ENOTEMPTY || r == -EEXIST)
 			log_warning("'%s' in the workspace was created while paddock protected it "
 				    "and is no longer empty; left in place",
 				    tab + 1);
+		else if (r < 0)
+			log_debug_errno(r, "Failed to remove placeholder '%s', ignoring: %m",
+					tab + 1);
 	}
 	(void)unlink(file);
 }
@@ -123,13 +251,13 @@ void runstate_remove(struct runstate *rs)
 {
 	if (!rs->dir)
 		return;
-	remove_listed(rs->dir, rs->ws_fd);
+	remove_listed(rs->runtime, rs->dir, rs->ws_fd);
 	if (rmdir(rs->dir) < 0 && errno != ENOENT)
 		log_debug_errno(errno, "Failed to remove '%s', ignoring: %m", rs->dir);
 	free(rs->dir);
+	free(rs->runtime);
 	free(rs->workspace);
-	rs->dir = NULL;
-	rs->workspace = NULL;
+	rs->dir = rs->runtime = rs->workspace = NULL;
 }
 
 void runstate_cleanup_stale(const char *runtime_dir)
@@ -140,30 +268,23 @@ void runstate_cleanup_stale(const char *runtime_dir)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		_cleanup_free_ char *dir = NULL, *file = NULL, *buf = NULL;
-		unsigned long long start = 0;
-		char *end;
-		long pid;
+		_cleanup_free_ char *dir = NULL;
 
-		if (strncmp(de->d_name, "run-", 4) != 0)
-			continue;
-		pid = strtol(de->d_name + 4, &end, 10);
-		if (*end || pid <= 0 || pid == getpid())
+		if (strncmp(de->d_name, "run-", 4) != 0 ||
+		    run_is_live(runtime_dir, de->d_name, NULL))
 			continue;
 		dir = path_join(runtime_dir, de->d_name);
-		file = path_join(dir, "placeholders");
-		if (read_file_at(AT_FDCWD, file, 1 << 20, &buf, NULL) >= 0 &&
-		    strncmp(buf, "start\t", 6) == 0)
-			start = strtoull(buf + 6, NULL, 10);
-		if (kill((pid_t)pid, 0) == 0 || errno == EPERM) {
-			unsigned long long now = proc_start_time((pid_t)pid);
+		log_debug("cleaning up after %s, which did not exit cleanly", de->d_name);
+		remove_listed(runtime_dir, dir, -1);
+		/* a record that was being written when the run died */
+		{
+			_cleanup_closedir_ DIR *sub = opendir(dir);
+			struct dirent *e;
 
-			/* alive and ours, or alive and still writing its record */
-			if (start == 0 || (now != 0 && now == start))
-				continue;
+			while (sub && (e = readdir(sub)))
+				if (strncmp(e->d_name, "placeholders.tmp.", 17) == 0)
+					(void)unlinkat(dirfd(sub), e->d_name, 0);
 		}
-		log_debug("cleaning up after run %ld, which did not exit cleanly", pid);
-		remove_listed(dir, -1);
 		(void)rmdir(dir);
 	}
 }

@@ -7,6 +7,7 @@
 #include "sandbox/protect.h"
 
 struct runstate {
+	char *runtime;   /* RUNTIME */
 	char *dir;       /* RUNTIME/run-PID */
 	char *workspace; /* resolved */
 	int ws_fd;
@@ -20,7 +21,17 @@ struct runstate {
 int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace,
 		    int ws_fd, const struct protect_set *set);
 
-/* runstate_remove() - remove the placeholders (when still empty) and the state directory */
+/*
+ * runstate_adopt() - a protected path that exists only as the placeholder of another live
+ * sandbox on the same workspace becomes ours too (placeholder + adopted), so that whichever
+ * exits first leaves it for the other.
+ */
+void runstate_adopt(const char *runtime_dir, const char *workspace, struct protect_set *set);
+
+/*
+ * runstate_remove() - remove the placeholders (when still empty, and not also listed by
+ * another live sandbox) and the state directory
+ */
 void runstate_remove(struct runstate *rs);
 
 /*

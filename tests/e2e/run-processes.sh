@@ -45,6 +45,26 @@ t_run "$ws" -- true
 leftover=$(ls -A "$ws" | grep -E '^\.(envrc|vscode|idea|mcp\.json|codex|claude)$' | tr '\n' ' ')
 if [ -z "$leftover" ]; then t_ok "the next run removes the placeholders a killed run left"; else t_fail "stale placeholders stay" "$leftover"; fi
 
+# two sandboxes on one workspace: when the first exits, the second keeps its protection
+# (placeholders the first created are shared, not removed under the second)
+wsc=$(t_ws shared)
+(cd "$wsc" && exec "$PADDOCK" run --net none -- sleep 5${tag}8 </dev/null >/dev/null 2>&1) &
+apid=$!
+for i in $(seq 50); do pgrep -f "sleep 5${tag}8" >/dev/null && break; sleep 0.1; done
+(cd "$wsc" && exec "$PADDOCK" run --net none -- sh -c "while [ ! -e go ]; do sleep 0.05; done; echo evil > .envrc; mkdir .vscode/x; echo \$? > result; sleep 5${tag}9" </dev/null >/dev/null 2>&1) &
+bpid=$!
+for i in $(seq 50); do pgrep -f "sleep 0.05" >/dev/null && break; sleep 0.1; done
+pkill -f "sleep 5${tag}8"; wait "$apid" 2>/dev/null
+t_wait_gone "sleep 5${tag}8" 5
+touch "$wsc/go"
+for i in $(seq 50); do [ -e "$wsc/result" ] && break; sleep 0.1; done
+if [ -e "$wsc/result" ] && [ ! -s "$wsc/.envrc" ] && [ ! -e "$wsc/.vscode/x" ]; then t_ok "the second sandbox stays protected after the first exits"; else t_fail "protection lost when the other sandbox exited" "$(ls -la "$wsc")"; fi
+if [ -e "$wsc/.envrc" ]; then t_ok "placeholders stay while a sandbox still uses them"; else t_fail "placeholder removed under a running sandbox"; fi
+pkill -f "sleep 5${tag}9"; wait "$bpid" 2>/dev/null
+rm -f "$wsc/go" "$wsc/result"
+leftover=$(ls -A "$wsc" | grep -E '^\.(envrc|vscode|idea|mcp\.json|codex|claude)$' | tr '\n' ' ')
+if [ -z "$leftover" ]; then t_ok "the last sandbox to exit removes the shared placeholders"; else t_fail "placeholders left" "$leftover"; fi
+
 # pid namespace: host processes are invisible
 t_run "$ws" -- sh -c 'ls /proc | grep -cE "^[0-9]+$"'
 if [ "$RC" = 0 ] && [ "$OUT" -lt 10 ]; then t_ok "host processes are invisible ($OUT pids in /proc)"; else t_fail "host processes visible" "$OUT"; fi
