@@ -31,7 +31,6 @@ long msg_body_size(uint16_t type)
 		return sizeof(struct msg_exit);
 	case MSG_SIGNAL:
 		return sizeof(struct msg_signal);
-	case MSG_KILL:
 	case MSG_READY:
 		return 0;
 	default:

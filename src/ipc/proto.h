@@ -22,7 +22,6 @@ enum msg_type {
 	MSG_STARTED,      /* init -> supervisor: the command runs (struct msg_started) */
 	MSG_EXIT,         /* init -> supervisor: the command ended (struct msg_exit) */
 	MSG_SIGNAL,       /* supervisor -> init: signal every process of the sandbox */
-	MSG_KILL,         /* supervisor -> init: SIGKILL everything and exit */
 	MSG_READY,        /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
 	_MSG_TYPE_MAX,
 };

@@ -220,7 +220,7 @@ static void drop_stdio(void)
 
 void init_main(const struct sandbox_spec *spec, int sock)
 {
-	struct ready rd = { .sock = sock };
+	struct ready rd = {};
 	struct msg_go go;
 	char slave_buf[64], *slave = NULL;
 	const char *err_path = NULL;
@@ -230,6 +230,25 @@ void init_main(const struct sandbox_spec *spec, int sock)
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "paddock-init");
+
+	/*
+	 * We are a copy of the supervisor: drop what it holds. Its signal handlers (libevent's)
+	 * would make pid 1 accept signals from inside the sandbox and forward them into the
+	 * supervisor's loop through the inherited signal socket; with every disposition back
+	 * to default, pid 1 ignores whatever the sandbox sends it. Its descriptors (event loop,
+	 * the user's terminal beyond stdio) must not reach the sandbox either.
+	 */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	if (sock > 3 && dup3(sock, 3, O_CLOEXEC) == 3) {
+		(void)close(sock);
+		sock = 3;
+	}
+	(void)close_range(sock + 1, ~0U, 0);
+	if (sock > 3)
+		(void)close_range(3, sock - 1, 0);
+	rd.sock = sock;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -342,8 +361,8 @@ void init_main(const struct sandbox_spec *spec, int sock)
 			r = msg_recv(sock, &body, sizeof(body), &mfd);
 			if (mfd >= 0)
 				(void)close(mfd);
-			if (r <= 0 || r == MSG_KILL)
-				_exit(1); /* supervisor gone, broken or asking: everything dies */
+			if (r <= 0)
+				_exit(1); /* supervisor gone or broken: everything dies */
 			if (r == MSG_SIGNAL && body.sig.signo > 0 && body.sig.signo < NSIG)
 				(void)kill(-1, body.sig.signo);
 		}

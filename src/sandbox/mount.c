@@ -192,12 +192,13 @@ static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char 
 			return fail(r, STEP_MASK, m->dst, reterr_step, reterr_path);
 		return 0;
 	case MOUNT_REBIND_RO:
+	case MOUNT_REBIND:
 		if (lstat(dst, &st) < 0) {
 			if (errno == ENOENT && m->optional)
 				return 0;
 			return fail(-errno, STEP_READONLY, m->dst, reterr_step, reterr_path);
 		}
-		r = bind(dst, dst, true, true);
+		r = bind(dst, dst, m->kind == MOUNT_REBIND_RO, true);
 		if (r < 0)
 			return fail(r, STEP_READONLY, m->dst, reterr_step, reterr_path);
 		return 0;

@@ -314,6 +314,42 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 	}
 
 	s->protect_from = s->n_mounts;
+	/*
+	 * Pin every directory on the way to a protected path (bind it onto itself): a mount
+	 * point cannot be renamed, so `mv .git .git-old && mkdir .git` cannot swap a new
+	 * .git/config in under the read-only one. The workspace itself is a mount point already.
+	 */
+	{
+		_cleanup_strv_free_ char **pins = NULL;
+
+		for (size_t i = 0; in->protect && i < in->protect->n; i++) {
+			_cleanup_free_ char *rel = xstrdup(in->protect->items[i].rel);
+
+			for (char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+				*slash = '\0';
+				if (!strv_contains(pins, rel))
+					strv_extend(&pins, rel);
+				*slash = '/';
+			}
+		}
+		/* parents before children: shorter first, stable */
+		for (size_t len = 1; pins && len < PATH_MAX; len++) {
+			bool more = false;
+
+			STRV_FOREACH (p, pins) {
+				size_t l = strlen(*p);
+
+				if (l == len) {
+					_cleanup_free_ char *full = path_join(in->workspace, *p);
+
+					add(s, MOUNT_REBIND, NULL, full, 0, false);
+				} else if (l > len)
+					more = true;
+			}
+			if (!more)
+				break;
+		}
+	}
 	for (size_t i = 0; in->protect && i < in->protect->n; i++) {
 		const struct protect_item *it = &in->protect->items[i];
 		_cleanup_free_ char *p = path_join(in->workspace, it->rel);

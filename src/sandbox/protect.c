@@ -40,6 +40,10 @@
 const char *const protect_default_paths[] = {
 	".git/hooks/",
 	".git/config",
+	".git/config.worktree",
+	".git/commondir",
+	".git/modules/",
+	".git/worktrees/",
 	".gitmodules",
 	".envrc",
 	".vscode/",
@@ -216,6 +220,21 @@ static int resolve(int ws_fd, const char *ws_path, const char *rel_in, char **re
 	return -ELOOP;
 }
 
+/*
+ * placeholder_content() - what a placeholder file must contain to be harmless, or NULL for
+ * empty. .git/commondir redirects git to another directory's config and hooks; an empty one
+ * makes git fail ("failed to read .git/commondir"), "." names the git directory itself.
+ */
+static const char *placeholder_content(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	if (slash && streq(slash + 1, "commondir") && slash - rel >= 4 &&
+	    strncmp(slash - 4, ".git", 4) == 0)
+		return ".\n";
+	return NULL;
+}
+
 static void set_add(struct protect_set *set, char *rel /* takes */, enum protect_action a,
 		    bool placeholder)
 {
@@ -250,8 +269,15 @@ static int protect_one(int ws_fd, const char *ws_path, const char *pattern,
 		set_add(set, TAKE_PTR(rel), PROTECT_READONLY, false);
 		break;
 	case RESOLVED_MISSING:
-		set_add(set, TAKE_PTR(rel),
-			(!last || want_dir) ? PROTECT_MASK_DIR : PROTECT_MASK_FILE, true);
+		/*
+		 * A file whose empty version would break the user's tools gets its harmless
+		 * content instead, and is shown read-only as it is (not masked) inside.
+		 */
+		if (last && !want_dir && placeholder_content(rel))
+			set_add(set, TAKE_PTR(rel), PROTECT_READONLY, true);
+		else
+			set_add(set, TAKE_PTR(rel),
+				(!last || want_dir) ? PROTECT_MASK_DIR : PROTECT_MASK_FILE, true);
 		break;
 	}
 	return 0;
@@ -415,6 +441,7 @@ int protect_create_placeholders(int ws_fd, const struct protect_set *set, const 
 			return pfd;
 		}
 		if (it->action == PROTECT_MASK_DIR) {
+			/* an empty directory */
 			if (mkdirat(pfd, name, 0755) < 0) {
 				*reterr_rel = it->rel;
 				return -errno;
@@ -422,12 +449,20 @@ int protect_create_placeholders(int ws_fd, const struct protect_set *set, const 
 		} else {
 			int fd = openat(pfd, name,
 					O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			const char *content = placeholder_content(it->rel);
+			int r = 0;
 
 			if (fd < 0) {
 				*reterr_rel = it->rel;
 				return -errno;
 			}
+			if (content)
+				r = loop_write(fd, content, strlen(content));
 			(void)close(fd);
+			if (r < 0) {
+				*reterr_rel = it->rel;
+				return r;
+			}
 		}
 	}
 	return 0;
@@ -450,8 +485,22 @@ int protect_remove_placeholder(int ws_fd, const char *rel, bool dir)
 		return errno == ENOENT ? 0 : -errno;
 	if (dir && S_ISDIR(st.st_mode))
 		return RET_NERRNO(unlinkat(pfd, name, AT_REMOVEDIR));
-	if (!dir && S_ISREG(st.st_mode) && st.st_size == 0)
+	if (!dir && S_ISREG(st.st_mode)) {
+		const char *content = placeholder_content(rel);
+		size_t want = content ? strlen(content) : 0;
+		char buf[16];
+
+		if ((size_t)st.st_size != want)
+			return -EEXIST;
+		if (want > 0) {
+			_cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd < 0 || read(fd, buf, sizeof(buf)) != (ssize_t)want ||
+			    memcmp(buf, content, want) != 0)
+				return -EEXIST;
+		}
 		return RET_NERRNO(unlinkat(pfd, name, 0));
+	}
 	return -EEXIST;
 }
 

@@ -54,6 +54,8 @@ const char *mount_kind_to_string(enum mount_kind k)
 		return "mask-file";
 	case MOUNT_REBIND_RO:
 		return "readonly";
+	case MOUNT_REBIND:
+		return "pin";
 	case MOUNT_SYMLINK:
 		return "symlink";
 	case MOUNT_DIR:

@@ -21,6 +21,7 @@ enum mount_kind {
 	MOUNT_MASK_DIR,   /* an empty read-only directory over a path that exists */
 	MOUNT_MASK_FILE,  /* an empty read-only file over a path that exists */
 	MOUNT_REBIND_RO,  /* a path already in the sandbox, made read-only (protected paths) */
+	MOUNT_REBIND,     /* a directory bound onto itself, read-write: it cannot be renamed */
 	MOUNT_SYMLINK,    /* a symlink @dst -> @src */
 	MOUNT_DIR,        /* an empty directory in the sandbox's own tmpfs */
 	_MOUNT_KIND_MAX,

@@ -62,6 +62,7 @@ struct run {
 	int status;    /* wait status from MSG_EXIT, -1 until then */
 	int result;    /* what supervisor_run() returns when set (>= 0 or -errno) */
 	bool done;
+	bool started;
 	bool exited;
 	int signals_seen;
 };
@@ -299,6 +300,7 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		r->master = mfd;
 		break;
 	case MSG_STARTED:
+		r->started = true;
 		log_debug("command started as pid %d in the sandbox", body.started.pid);
 		if (r->spec->tty && r->master >= 0) {
 			if (isatty(STDIN_FILENO) && terminal_raw() < 0)
@@ -371,6 +373,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 			if (!r->pty || !r->exited)
 				run_finish(r);
 		}
+		return;
+	}
+	if (!r->started) {
+		/* nothing runs yet that could want to clean up: stop the start now */
+		log_debug("signal %d before the command started, stopping", (int)sig);
+		(void)kill(r->init_pid, SIGKILL);
+		if (r->result == INT_MIN)
+			r->result = 128 + (int)sig;
+		run_finish(r);
 		return;
 	}
 	if (++r->signals_seen > 1) {

@@ -50,6 +50,18 @@ t_run "$ws" -- sh -c 'echo "[core] fsmonitor = evil" >> .git/config'
 if [ "$RC" != 0 ] && ! grep -q evil "$ws/.git/config"; then t_ok ".git/config is read-only"; else t_fail ".git/config is read-only" "$OUT"; fi
 t_run "$ws" -- sh -c 'rm -rf .git/hooks; mv .git/hooks .git/h2'
 if [ -f "$ws/.git/hooks/pre-commit" ]; then t_ok ".git/hooks cannot be removed or renamed"; else t_fail ".git/hooks removed" "$OUT"; fi
+# git files that redirect git elsewhere or hold per-worktree config and submodule git dirs
+t_run "$ws" -- sh -c 'echo ../.evil > .git/commondir; echo "[core] fsmonitor = evil" > .git/config.worktree; mkdir -p .git/modules/x 2>&1; git status >/dev/null 2>&1 && echo git-works-inside'
+t_expect "git still works inside with the placeholders in .git" 0 "git-works-inside"
+if [ ! -e "$ws/.git/commondir" ] && [ ! -e "$ws/.git/config.worktree" ] && [ ! -e "$ws/.git/modules" ]; then t_ok ".git/commondir, config.worktree and modules cannot be planted (and their placeholders are gone)"; else t_fail ".git internals planted or left" "$(ls -la "$ws/.git")"; fi
+
+# swapping a protected path's parent: rename .git away and build a new one with a hostile config
+t_run "$ws" -- sh -c 'mv .git .git-old 2>&1; mkdir -p .git && cp -a .git-old/. .git/ 2>/dev/null; printf "[core]\n\tfsmonitor = evil\n" > .git/config 2>&1; echo done'
+if [ -d "$ws/.git/hooks" ] && ! grep -q fsmonitor "$ws/.git/config" && [ ! -e "$ws/.git-old" ]; then t_ok "the parent of a protected path cannot be renamed and replaced"; else t_fail "parent of a protected path swapped" "$OUT" "$(ls -la "$ws")"; fi
+mkdir -p "$ws/.claude"; echo '{}' > "$ws/.claude/settings.json"
+t_run "$ws" -- sh -c 'mv .claude .claude-old 2>&1; mkdir -p .claude; echo "{\"hooks\": 1}" > .claude/settings.json 2>&1'
+if grep -q hooks "$ws/.claude/settings.json" || [ -e "$ws/.claude-old" ]; then t_fail "existing .claude swapped" "$OUT"; else t_ok "an existing .claude cannot be renamed and replaced"; fi
+rm -rf "$ws/.claude"
 t_run "$ws" -- sh -c 'echo "source evil" > .envrc; mkdir -p .vscode && echo {} > .vscode/tasks.json; echo {} > .mcp.json; mkdir -p .claude && echo {} > .claude/settings.json'
 for p in .envrc .vscode/tasks.json .mcp.json .claude/settings.json; do
   if [ -s "$ws/$p" ]; then t_fail "missing $p cannot be created" "$OUT"; else t_ok "missing $p cannot be created"; fi

@@ -120,6 +120,40 @@ TEST(existing_paths_are_readonly)
 	protect_set_free(&s);
 }
 
+TEST(commondir_placeholder_is_harmless)
+{
+	char *pat[] = { ".git/commondir", NULL };
+	struct protect_set s = {};
+	char *bad = NULL, *detail = NULL, buf[8] = { 0 };
+	const char *badrel = NULL;
+	int fd;
+
+	fresh_ws();
+	mk(".git", true);
+	ASSERT_OK(protect_resolve(ws_fd, ws, pat, &s, &bad, &detail));
+	/* not masked empty (git fails on an empty commondir): "." shown read-only */
+	ASSERT_EQ(find(&s, ".git/commondir")->action, PROTECT_READONLY);
+	ASSERT_TRUE(find(&s, ".git/commondir")->placeholder);
+	ASSERT_OK(protect_create_placeholders(ws_fd, &s, &badrel));
+	fd = openat(ws_fd, ".git/commondir", O_RDONLY);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), 2);
+	close(fd);
+	ASSERT_STREQ(buf, ".\n");
+	ASSERT_OK(protect_remove_placeholder(ws_fd, ".git/commondir", false));
+	/* changed meanwhile: left alone */
+	ASSERT_OK(protect_create_placeholders(ws_fd, &s, &badrel));
+	{
+		_cleanup_free_ char *p = path_join(ws, ".git/commondir");
+		FILE *f = fopen(p, "w");
+
+		fputs("../x\n", f);
+		fclose(f);
+	}
+	ASSERT_ERR(protect_remove_placeholder(ws_fd, ".git/commondir", false), EEXIST);
+	protect_set_free(&s);
+}
+
 TEST(gitdir_file_is_protected_itself)
 {
 	_cleanup_strv_free_ char **pat = defaults();
