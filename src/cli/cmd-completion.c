@@ -56,7 +56,7 @@ static void hint_check(const char *hint)
 {
 	char buf[256];
 
-	if (!hint_is_words(hint))
+	if (!hint || !hint_is_words(hint))
 		return;
 	PADDOCK_ASSERT(strlen(hint) < sizeof(buf));
 	strcpy(buf, hint);

@@ -610,7 +610,7 @@ static enum feature_state probe_seccomp_notify(struct feature *f)
 	                          "2.5 (apt install libseccomp2)";
 	struct seccomp_notif_sizes sizes;
 	uint32_t action = SECCOMP_RET_USER_NOTIF;
-	struct child_report rep;
+	struct child_report rep = {};
 	unsigned api;
 	int r;
 

@@ -263,7 +263,7 @@ static int protect_glob(int ws_fd, const char *ws_path, const char *pattern,
 	_cleanup_free_ char *dir = NULL, *rel = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
 	const char *slash = strrchr(pattern, '/'), *glob = slash ? slash + 1 : pattern;
-	enum resolved_kind kind;
+	enum resolved_kind kind = RESOLVED_MISSING;
 	struct dirent *de;
 	bool last;
 	int fd, r;

@@ -129,8 +129,8 @@ static char *quote(const char *s, size_t n)
 	return r;
 }
 
-static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...) _printf_(3, 4);
-static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...)
+static void ctx_set_error(struct ctx *x, const char *key, const char *fmt, ...) _printf_(3, 4);
+static void ctx_set_error(struct ctx *x, const char *key, const char *fmt, ...)
 {
 	_cleanup_free_ char *why = NULL;
 	va_list ap;
@@ -148,8 +148,14 @@ static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...)
 		else
 			*x->reterr = xasprintf("%s: key '%s': %s", x->source, key, why);
 	}
-	return -EINVAL;
 }
+
+/*
+ * ctx_error() - record the error in @x and evaluate to -EINVAL. A macro, not a variadic function,
+ * so that callers (and clang's analyzer, which does not inline variadic calls) see the result is
+ * always negative.
+ */
+#define ctx_error(x, key, ...) (ctx_set_error((x), (key), __VA_ARGS__), -EINVAL)
 
 static int expect_type(struct ctx *x, const char *key, struct json_object *o, enum json_type t,
                        const char *what)

@@ -228,7 +228,7 @@ address:
 
 int host_rule_parse(const char *s, size_t len, struct host_rule *ret, const char **reterr_why)
 {
-	char lower[512];
+	char lower[512] = "";
 	const char *why = NULL;
 	int r;
 
