@@ -15,12 +15,14 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): @type is a type, not an expression */
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                     \
 	static inline void func##p(type *p)                                                         \
 	{                                                                                           \
 		if (*p)                                                                             \
 			func(*p);                                                                   \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static inline void freep(void *p)
 {

@@ -85,6 +85,7 @@ static void scan_string(struct scan *s)
 
 static int scan_value(struct scan *s, int depth);
 
+/* NOLINTNEXTLINE(misc-no-recursion): scan_value() stops at JSON_STRICT_MAX_DEPTH */
 static int scan_object(struct scan *s, int depth)
 {
 	_cleanup_json_ struct json_object *seen = json_object_new_object();
@@ -135,6 +136,7 @@ static int scan_object(struct scan *s, int depth)
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): stops at JSON_STRICT_MAX_DEPTH */
 static int scan_value(struct scan *s, int depth)
 {
 	int r;

@@ -261,8 +261,7 @@ static char *nested(int depth)
 {
 	char *j = xmalloc(2 * (size_t)depth + 16), *w = j;
 
-	memcpy(w, "{\"env\":", 7);
-	w += 7;
+	w = stpcpy(w, "{\"env\":");
 	for (int i = 0; i < depth; i++)
 		*w++ = '[';
 	for (int i = 0; i < depth; i++)
@@ -290,8 +289,7 @@ TEST(deep_nesting_refused)
 	_cleanup_free_ char *j = xmalloc(2 * 100 + 16);
 	char *w = j;
 
-	memcpy(w, "{\"env\":", 7);
-	w += 7;
+	w = stpcpy(w, "{\"env\":");
 	for (int i = 0; i < 100; i++)
 		*w++ = '[';
 	for (int i = 0; i < 100; i++)
