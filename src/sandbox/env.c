@@ -18,6 +18,8 @@
 #include "common/xmalloc.h"
 #include "env.h"
 
+/* name lists, filled to the line */
+/* clang-format off */
 static const char *const allowed[] = {
 	"PATH", "LANG", "LANGUAGE", "TERM", "COLORTERM", "TZ", "EDITOR", "VISUAL", "PAGER",
 	"NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "COLUMNS", "LINES",
@@ -33,6 +35,7 @@ static const char *const denied[] = {
 	"BASHOPTS", "PS4", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_SSH_COMMAND",
 	"GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "LUA_INIT", "TCLLIBPATH", "DYLD_INSERT_LIBRARIES",
 };
+/* clang-format on */
 
 static const char *const denied_prefixes[] = { "LD_", "BASH_FUNC_", "LUA_INIT_" };
 

@@ -32,6 +32,8 @@
 #include "common/xmalloc.h"
 #include "plan.h"
 
+/* path lists, filled to the line */
+/* clang-format off */
 static const char *const system_dirs[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/nix",
 	"/gnu",
@@ -63,6 +65,7 @@ static const char *const system_exact[] = {
 	"/dev", "/proc", "/sys", "/run", "/var", "/tmp", "/home", "/root", "/opt", "/srv", "/mnt",
 	"/media", "/nix",
 };
+/* clang-format on */
 
 static const char *const system_below[] = { "/proc", "/sys", "/dev", "/run/user", "/boot" };
 
