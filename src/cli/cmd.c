@@ -133,9 +133,9 @@ int cmd_getopt(const struct paddock_cmd *cmd, int argc, char **argv)
 			const struct paddock_opt *o = &cmd->opts[i];
 
 			longopts[i].name = o->name;
-			longopts[i].has_arg = o->arg ? (o->optional_arg ? optional_argument
-									: required_argument)
-						     : no_argument;
+			longopts[i].has_arg =
+				o->arg ? (o->optional_arg ? optional_argument : required_argument)
+				       : no_argument;
 			longopts[i].val = o->id;
 			if (o->short_name) {
 				*s++ = (char)o->short_name;

@@ -41,8 +41,8 @@ static const char *const denied_prefixes[] = { "LD_", "BASH_FUNC_", "LUA_INIT_" 
 
 bool env_name_is_valid(const char *name)
 {
-	if (!name || !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') ||
-		       *name == '_'))
+	if (!name ||
+	    !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') || *name == '_'))
 		return false;
 	for (const char *p = name + 1; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
@@ -121,7 +121,8 @@ int env_build(const struct env_input *in, char ***ret, const char **reterr_entry
 	if (in->hostname)
 		env_set(&env, "HOSTNAME", in->hostname);
 	if (!env_get(env, "PATH"))
-		env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		env_set(&env, "PATH",
+			"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (in->tty && !env_get(env, "TERM"))
 		env_set(&env, "TERM", "xterm-256color");
 	env_set(&env, "container", "paddock");

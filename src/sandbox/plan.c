@@ -172,8 +172,8 @@ static bool covered(char *const *bound, const char *p)
  * what they need: the deepest common directory of link and target when that is specific
  * enough, else the target's directory, never anything that holds a denied path.
  */
-static void bind_link_targets(const struct plan_input *in, struct sandbox_spec *s,
-			      const char *dir, char ***bound)
+static void bind_link_targets(const struct plan_input *in, struct sandbox_spec *s, const char *dir,
+			      char ***bound)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
@@ -322,7 +322,7 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		_cleanup_free_ char *p = path_join(in->workspace, it->rel);
 
 		add(s,
-		    it->action == PROTECT_READONLY  ? MOUNT_REBIND_RO
+		    it->action == PROTECT_READONLY   ? MOUNT_REBIND_RO
 		    : it->action == PROTECT_MASK_DIR ? MOUNT_MASK_DIR
 						     : MOUNT_MASK_FILE,
 		    NULL, p, 0, false);

@@ -312,7 +312,7 @@ static bool host_within(const struct host_rule *a, const struct host_rule *b)
 }
 
 bool host_rule_intersect(const struct host_rule *a, const struct host_rule *b,
-                         struct host_rule *ret)
+			 struct host_rule *ret)
 {
 	const struct host_rule *h;
 	uint16_t port;

@@ -130,7 +130,7 @@ int paths_ensure_private_dir(const char *path, uid_t uid)
 	if (fd < 0)
 		/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ENOTDIR on some kernels */
 		return errno == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? -ELOOP
-		                                                                        : -errno;
+											: -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))

@@ -151,7 +151,7 @@ TEST(root_keeps_podman_set)
 static int check_securebits(void *userdata)
 {
 	const int want = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-	                 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+			 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
 	int bits;
 
 	bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
