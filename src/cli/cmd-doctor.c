@@ -58,17 +58,17 @@ static int doctor_print_json(const struct feature *f, bool ok)
 		json_object_object_add(p, "key", json_object_new_string(f[i].key));
 		json_object_object_add(p, "name", json_object_new_string(f[i].name));
 		json_object_object_add(p, "state",
-		                       json_object_new_string(feature_state_to_string(f[i].state)));
+				       json_object_new_string(feature_state_to_string(f[i].state)));
 		json_object_object_add(p, "required", json_object_new_boolean(f[i].required));
 		json_object_object_add(p, "detail", json_object_new_string(f[i].detail));
 		json_object_object_add(p, "fix",
-		                       f[i].fix[0] ? json_object_new_string(f[i].fix) : NULL);
+				       f[i].fix[0] ? json_object_new_string(f[i].fix) : NULL);
 		if (f[i].value)
 			json_object_object_add(p, "value", json_object_new_int(f[i].value));
 		json_object_array_add(probes, p);
 	}
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 

@@ -59,13 +59,13 @@ static int version_print_json(const struct utsname *u, const struct feature *f)
 	json_object_object_add(doc, "features", features);
 	for (int i = 0; i < _FEATURE_ID_MAX; i++)
 		json_object_object_add(features, f[i].key,
-		                       json_object_new_string(feature_state_to_string(f[i].state)));
+				       json_object_new_string(feature_state_to_string(f[i].state)));
 	json_object_object_add(doc, "landlock_abi",
-	                       json_object_new_int(f[FEATURE_LANDLOCK].state == FEATURE_OK
-	                                                   ? f[FEATURE_LANDLOCK].value
-	                                                   : 0));
+			       json_object_new_int(f[FEATURE_LANDLOCK].state == FEATURE_OK
+							   ? f[FEATURE_LANDLOCK].value
+							   : 0));
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 
@@ -81,8 +81,8 @@ static void version_print_text(const struct utsname *u, const struct feature *f)
 	printf("features:");
 	for (int i = 0; i < _FEATURE_ID_MAX; i++) {
 		char sign = f[i].state == FEATURE_OK        ? '+'
-		            : f[i].state == FEATURE_LIMITED ? '~'
-		                                            : '-';
+			    : f[i].state == FEATURE_LIMITED ? '~'
+							    : '-';
 
 		if (f[i].id == FEATURE_LANDLOCK && f[i].state == FEATURE_OK)
 			printf(" +%s=%d", f[i].key, f[i].value);

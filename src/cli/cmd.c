@@ -19,6 +19,8 @@
 extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_version, paddock_cmd_doctor,
 	paddock_cmd_completion, paddock_cmd_help;
 
+/* one command a line */
+/* clang-format off */
 const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_run,
 	&paddock_cmd_doctor,
@@ -27,6 +29,7 @@ const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_help,
 	NULL,
 };
+/* clang-format on */
 
 const char *arg_config;
 bool arg_debug;
@@ -130,9 +133,9 @@ int cmd_getopt(const struct paddock_cmd *cmd, int argc, char **argv)
 			const struct paddock_opt *o = &cmd->opts[i];
 
 			longopts[i].name = o->name;
-			longopts[i].has_arg = o->arg ? (o->optional_arg ? optional_argument
-									: required_argument)
-						     : no_argument;
+			longopts[i].has_arg =
+				o->arg ? (o->optional_arg ? optional_argument : required_argument)
+				       : no_argument;
 			longopts[i].val = o->id;
 			if (o->short_name) {
 				*s++ = (char)o->short_name;

@@ -21,22 +21,22 @@ enum {
 };
 
 struct paddock_opt {
-	const char *name; /* long name, without "--" */
-	int short_name;   /* 0 when none */
-	const char *arg;  /* argument name for help; NULL for a flag */
+	const char *name;  /* long name, without "--" */
+	int short_name;    /* 0 when none */
+	const char *arg;   /* argument name for help; NULL for a flag */
 	bool optional_arg; /* --name[=ARG] */
 	const char *help;
-	int id; /* value getopt_long returns; the short name when it has one */
+	int id;               /* value getopt_long returns; the short name when it has one */
 	const char *complete; /* completion hint: "dir", "file", or a space-separated word list */
 };
 
 struct paddock_cmd {
 	const char *name;
 	const char *aliases[3];
-	const char *usage;   /* after "paddock NAME " */
-	const char *summary; /* one line */
+	const char *usage;              /* after "paddock NAME " */
+	const char *summary;            /* one line */
 	const struct paddock_opt *opts; /* terminated by an entry with name == NULL */
-	int min_args, max_args;   /* positional arguments; max -1 = unbounded */
+	int min_args, max_args;         /* positional arguments; max -1 = unbounded */
 	/*
 	 * Completion hint for the positional arguments: "dir", "file", "command" (a program,
 	 * then files for its arguments), "paddock-command" (a name from paddock_cmds[]), or a

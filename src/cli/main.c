@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 			log_error("option '%s' needs a value", argv[optind - 1]);
 			return PADDOCK_EXIT_ERROR;
 		default:
-			log_error("unknown global option '%s'; run 'paddock help'", argv[optind - 1]);
+			log_error("unknown global option '%s'; run 'paddock help'",
+				  argv[optind - 1]);
 			return PADDOCK_EXIT_ERROR;
 		}
 	}

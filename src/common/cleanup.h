@@ -15,12 +15,14 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                     \
-	static inline void func##p(type *p)                                                         \
-	{                                                                                           \
-		if (*p)                                                                             \
-			func(*p);                                                                   \
+/* NOLINTBEGIN(bugprone-macro-parentheses): @type is a type, not an expression */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
+	static inline void func##p(type *p)                                                        \
+	{                                                                                          \
+		if (*p)                                                                            \
+			func(*p);                                                                  \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static inline void freep(void *p)
 {
@@ -59,16 +61,16 @@ static inline void closedirp(DIR **d)
 #define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
-#define TAKE_PTR(p)                                                                                 \
-	({                                                                                          \
-		__typeof__(p) _tp = (p);                                                            \
-		(p) = NULL;                                                                         \
-		_tp;                                                                                \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_tp;                                                                               \
 	})
 
-#define TAKE_FD(fd)                                                                                 \
-	({                                                                                          \
-		int _tf = (fd);                                                                     \
-		(fd) = -EBADF;                                                                      \
-		_tf;                                                                                \
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _tf = (fd);                                                                    \
+		(fd) = -EBADF;                                                                     \
+		_tf;                                                                               \
 	})

@@ -8,13 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define _unused_      __attribute__((unused))
-#define _noreturn_    __attribute__((noreturn))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
+#define _unused_       __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _pure_        __attribute__((pure))
-#define _likely_(x)   __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
+#define _pure_         __attribute__((pure))
+#define _likely_(x)    __builtin_expect(!!(x), 1)
+#define _unlikely_(x)  __builtin_expect(!!(x), 0)
 
 /* RET_NERRNO() - turn a libc-style "-1 and errno" return into -errno */
 static inline int RET_NERRNO(int r)
@@ -45,10 +45,10 @@ static inline const char *strempty(const char *s)
 	return s ? s : "";
 }
 
-#define PADDOCK_ASSERT(expr)                                                                        \
-	do {                                                                                        \
-		if (_unlikely_(!(expr)))                                                            \
-			paddock_assert_fail(#expr, __FILE__, __LINE__, __func__);                   \
+#define PADDOCK_ASSERT(expr)                                                                       \
+	do {                                                                                       \
+		if (_unlikely_(!(expr)))                                                           \
+			paddock_assert_fail(#expr, __FILE__, __LINE__, __func__);                  \
 	} while (0)
 
 _noreturn_ void paddock_assert_fail(const char *expr, const char *file, int line, const char *func);

@@ -95,7 +95,8 @@ bool path_is_safe_relative(const char *p)
 		const char *e = strchrnul(s, '/');
 		size_t len = (size_t)(e - s);
 
-		if (len == 0 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		if (len == 0 || (len == 1 && s[0] == '.') ||
+		    (len == 2 && s[0] == '.' && s[1] == '.'))
 			return false;
 		for (const char *c = s; c < e; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)

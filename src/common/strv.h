@@ -25,4 +25,5 @@ bool strv_contains(char *const *l, const char *s);
 /* strv_remove() - drop every element equal to @s; returns how many were dropped */
 size_t strv_remove(char **l, const char *s);
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): @s is the name being declared */
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)

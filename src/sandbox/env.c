@@ -18,6 +18,8 @@
 #include "common/xmalloc.h"
 #include "env.h"
 
+/* name lists, filled to the line */
+/* clang-format off */
 static const char *const allowed[] = {
 	"PATH", "LANG", "LANGUAGE", "TERM", "COLORTERM", "TZ", "EDITOR", "VISUAL", "PAGER",
 	"NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "COLUMNS", "LINES",
@@ -33,13 +35,14 @@ static const char *const denied[] = {
 	"BASHOPTS", "PS4", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_SSH_COMMAND",
 	"GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "LUA_INIT", "TCLLIBPATH", "DYLD_INSERT_LIBRARIES",
 };
+/* clang-format on */
 
 static const char *const denied_prefixes[] = { "LD_", "BASH_FUNC_", "LUA_INIT_" };
 
 bool env_name_is_valid(const char *name)
 {
-	if (!name || !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') ||
-		       *name == '_'))
+	if (!name ||
+	    !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') || *name == '_'))
 		return false;
 	for (const char *p = name + 1; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
@@ -118,7 +121,8 @@ int env_build(const struct env_input *in, char ***ret, const char **reterr_entry
 	if (in->hostname)
 		env_set(&env, "HOSTNAME", in->hostname);
 	if (!env_get(env, "PATH"))
-		env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		env_set(&env, "PATH",
+			"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (in->tty && !env_get(env, "TERM"))
 		env_set(&env, "TERM", "xterm-256color");
 	env_set(&env, "container", "paddock");

@@ -86,7 +86,7 @@ typedef int (*child_fn)(struct child_report *rep);
 
 /* feature_set() - fill in @f's verdict; returns @state so a probe can `return feature_set(...)` */
 _printf_(4, 5) static enum feature_state feature_set(struct feature *f, enum feature_state state,
-                                                     const char *fix, const char *fmt, ...)
+						     const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -205,10 +205,10 @@ static int probe_in_child(unsigned long flags, child_fn fn, struct child_report 
 static enum feature_state probe_child_failed(struct feature *f, int r, const char *fix)
 {
 	return feature_set(f, FEATURE_MISSING, fix, "the probing child %s",
-	                   r == -ETIMEDOUT ? "timed out"
-	                   : r == -ECHILD
-	                           ? "died before reporting (killed by a seccomp filter or an LSM?)"
-	                           : strerror(-r));
+			   r == -ETIMEDOUT ? "timed out"
+			   : r == -ECHILD
+				   ? "died before reporting (killed by a seccomp filter or an LSM?)"
+				   : strerror(-r));
 }
 
 /*
@@ -216,16 +216,16 @@ static enum feature_state probe_child_failed(struct feature *f, int r, const cha
  * true. A failure to enter the user namespace is explained (and its fix given) by the userns line.
  */
 static bool probe_child_verdict(struct feature *f, const struct child_report *rep, const char *fix,
-                                const char *what)
+				const char *what)
 {
 	if (!rep->err)
 		return false;
 	if (rep->in_setup && f->id != FEATURE_USERNS)
 		(void)feature_set(f, FEATURE_MISSING, "see the user namespaces line", "%s: %s",
-		                  rep->step, strerror(rep->err));
+				  rep->step, strerror(rep->err));
 	else
 		(void)feature_set(f, FEATURE_MISSING, fix, "%s: %s%s", rep->step,
-		                  strerror(rep->err), strempty(what));
+				  strerror(rep->err), strempty(what));
 	return true;
 }
 
@@ -264,15 +264,15 @@ static enum feature_state probe_userns(struct feature *f)
 		return probe_child_failed(f, r, fix);
 	if (rep.err == ENOSPC)
 		return feature_set(f, FEATURE_MISSING,
-		                   "sysctl -w user.max_user_namespaces=15000 (and persist it in "
-		                   "/etc/sysctl.d/)",
-		                   "%s: %s (%s, user.max_user_namespaces=%ld)", rep.step,
-		                   strerror(rep.err), max == 0 ? "disabled" : "limit reached", max);
+				   "sysctl -w user.max_user_namespaces=15000 (and persist it in "
+				   "/etc/sysctl.d/)",
+				   "%s: %s (%s, user.max_user_namespaces=%ld)", rep.step,
+				   strerror(rep.err), max == 0 ? "disabled" : "limit reached", max);
 	if (rep.err)
 		return feature_set(f, FEATURE_MISSING, fix, "%s: %s", rep.step, strerror(rep.err));
 	return feature_set(f, FEATURE_OK, NULL,
-	                   "unshare(CLONE_NEWUSER) and uid_map work (user.max_user_namespaces=%ld)",
-	                   max);
+			   "unshare(CLONE_NEWUSER) and uid_map work (user.max_user_namespaces=%ld)",
+			   max);
 }
 
 static enum feature_state probe_apparmor_userns(struct feature *f)
@@ -283,28 +283,28 @@ static enum feature_state probe_apparmor_userns(struct feature *f)
 	r = read_sysctl_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v);
 	if (r == -ENOENT)
 		return feature_set(f, FEATURE_OK, NULL,
-		                   "kernel.apparmor_restrict_unprivileged_userns is absent: "
-		                   "no restriction");
+				   "kernel.apparmor_restrict_unprivileged_userns is absent: "
+				   "no restriction");
 	if (r < 0)
 		return feature_set(f, FEATURE_MISSING, NULL,
-		                   "cannot read kernel.apparmor_restrict_unprivileged_userns: %s",
-		                   strerror(-r));
+				   "cannot read kernel.apparmor_restrict_unprivileged_userns: %s",
+				   strerror(-r));
 	if (v == 0)
 		return feature_set(f, FEATURE_OK, NULL,
-		                   "kernel.apparmor_restrict_unprivileged_userns=0");
+				   "kernel.apparmor_restrict_unprivileged_userns=0");
 	if (geteuid() == 0)
 		return feature_set(
-		        f, FEATURE_OK, NULL,
-		        "kernel.apparmor_restrict_unprivileged_userns=%ld, which does not "
-		        "restrict root",
-		        v);
+			f, FEATURE_OK, NULL,
+			"kernel.apparmor_restrict_unprivileged_userns=%ld, which does not "
+			"restrict root",
+			v);
 	return feature_set(
-	        f, FEATURE_MISSING,
-	        "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (persist it in "
-	        "/etc/sysctl.d/), or an AppArmor profile granting paddock 'userns,'",
-	        "kernel.apparmor_restrict_unprivileged_userns=%ld: user namespaces get no "
-	        "capabilities",
-	        v);
+		f, FEATURE_MISSING,
+		"sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (persist it in "
+		"/etc/sysctl.d/), or an AppArmor profile granting paddock 'userns,'",
+		"kernel.apparmor_restrict_unprivileged_userns=%ld: user namespaces get no "
+		"capabilities",
+		v);
 }
 
 /* child_mount_tmpfs() - private mounts, a tmpfs on /tmp, a read-only bind mount inside it */
@@ -325,7 +325,7 @@ static int child_mount_tmpfs(struct child_report *rep)
 		return -errno;
 	rep->step = "remount read-only";
 	if (mount(NULL, "/tmp/ro", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-	          NULL) < 0)
+		  NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -333,7 +333,7 @@ static int child_mount_tmpfs(struct child_report *rep)
 static enum feature_state probe_mount_tmpfs(struct feature *f)
 {
 	static const char fix[] = "mounts in a user namespace need a kernel >= 3.8 with "
-	                          "CONFIG_USER_NS; see the user namespaces line";
+				  "CONFIG_USER_NS; see the user namespaces line";
 	struct child_report rep;
 	int r;
 
@@ -343,7 +343,7 @@ static enum feature_state probe_mount_tmpfs(struct feature *f)
 	if (probe_child_verdict(f, &rep, fix, NULL))
 		return f->state;
 	return feature_set(f, FEATURE_OK, NULL,
-	                   "tmpfs, bind and read-only remount in a mount namespace");
+			   "tmpfs, bind and read-only remount in a mount namespace");
 }
 
 static int child_overlay(struct child_report *rep)
@@ -364,11 +364,11 @@ static int child_overlay(struct child_report *rep)
 	(void)close(fd);
 	rep->step = "mount overlay";
 	if (mount("overlay", "/tmp/m", "overlay", 0,
-	          "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w") < 0) {
+		  "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w") < 0) {
 		/* without trusted.* xattrs (as in a user namespace) some kernels need userxattr */
 		rep->step = "mount overlay (userxattr)";
 		if (mount("overlay", "/tmp/m", "overlay", 0,
-		          "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr") < 0)
+			  "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr") < 0)
 			return -errno;
 		rep->value = 1;
 	}
@@ -386,7 +386,7 @@ static int child_overlay(struct child_report *rep)
 static enum feature_state probe_overlayfs(struct feature *f)
 {
 	static const char fix[] = "overlayfs in a user namespace needs a kernel >= 5.11 "
-	                          "(CONFIG_OVERLAY_FS); else apt install fuse-overlayfs";
+				  "(CONFIG_OVERLAY_FS); else apt install fuse-overlayfs";
 	struct child_report rep = {};
 	int r;
 
@@ -396,7 +396,7 @@ static enum feature_state probe_overlayfs(struct feature *f)
 	if (probe_child_verdict(f, &rep, fix, " (golden images cannot be used)"))
 		return f->state;
 	return feature_set(f, FEATURE_OK, NULL, "overlay mount and copy-up in a user namespace%s",
-	                   rep.value ? " (with userxattr)" : "");
+			   rep.value ? " (with userxattr)" : "");
 }
 
 /* nft_recv_ack() - read netlink messages until DONE or an error/ack for @seq */
@@ -428,7 +428,7 @@ static int nft_recv_ack(int fd, unsigned seq)
 
 /* nft_put_msg() - append a netlink + nfgenmsg header at @p; returns its total length */
 static size_t nft_put_msg(char *p, uint16_t type, uint16_t flags, unsigned seq, uint8_t family,
-                          uint16_t res_id, const char *table)
+			  uint16_t res_id, const char *table)
 {
 	struct nlmsghdr *nh = (struct nlmsghdr *)p;
 	struct nfgenmsg *g = NLMSG_DATA(nh);
@@ -472,7 +472,7 @@ static int child_nftables(struct child_report *rep)
 
 	rep->step = "NFT_MSG_GETTABLE dump";
 	n = nft_put_msg(buf, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETTABLE, NLM_F_DUMP, 1, AF_UNSPEC,
-	                0, NULL);
+			0, NULL);
 	if (sendto(fd, buf, n, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	r = nft_recv_ack(fd, 1);
@@ -482,7 +482,7 @@ static int child_nftables(struct child_report *rep)
 	rep->step = "NFT_MSG_NEWTABLE batch";
 	n = nft_put_msg(buf, NFNL_MSG_BATCH_BEGIN, 0, 2, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, NULL);
 	n += nft_put_msg(buf + n, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE,
-	                 NLM_F_CREATE | NLM_F_ACK, 3, NFPROTO_INET, 0, "paddock_probe");
+			 NLM_F_CREATE | NLM_F_ACK, 3, NFPROTO_INET, 0, "paddock_probe");
 	n += nft_put_msg(buf + n, NFNL_MSG_BATCH_END, 0, 4, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, NULL);
 	if (sendto(fd, buf, n, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
@@ -492,7 +492,7 @@ static int child_nftables(struct child_report *rep)
 static enum feature_state probe_nftables(struct feature *f)
 {
 	static const char fix[] = "a kernel with CONFIG_NF_TABLES and CONFIG_NF_TABLES_INET "
-	                          "(modprobe nf_tables); the network capture needs it";
+				  "(modprobe nf_tables); the network capture needs it";
 	struct child_report rep;
 	int r;
 
@@ -502,7 +502,7 @@ static enum feature_state probe_nftables(struct feature *f)
 	if (probe_child_verdict(f, &rep, fix, NULL))
 		return f->state;
 	return feature_set(f, FEATURE_OK, NULL,
-	                   "nf_tables answers in a user+net namespace (dump, inet table created)");
+			   "nf_tables answers in a user+net namespace (dump, inet table created)");
 }
 
 static int child_tun(struct child_report *rep)
@@ -532,7 +532,7 @@ static enum feature_state probe_tun(struct feature *f)
 		return probe_child_failed(f, r, "modprobe tun (CONFIG_TUN)");
 	if (!rep.err)
 		return feature_set(f, FEATURE_OK, NULL,
-		                   "/dev/net/tun and TUNSETIFF work in a user+net namespace");
+				   "/dev/net/tun and TUNSETIFF work in a user+net namespace");
 	if (rep.in_setup && probe_child_verdict(f, &rep, NULL, NULL))
 		return f->state;
 	if (rep.err == ENOENT || rep.err == ENODEV || rep.err == ENXIO)
@@ -573,14 +573,14 @@ static enum feature_state probe_landlock(struct feature *f)
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0 && errno == EOPNOTSUPP)
 		return feature_set(f, FEATURE_MISSING,
-		                   "add landlock to the lsm= kernel parameter (e.g. "
-		                   "lsm=landlock,lockdown,yama,integrity,apparmor,bpf) and reboot",
-		                   "Landlock is built in but disabled at boot");
+				   "add landlock to the lsm= kernel parameter (e.g. "
+				   "lsm=landlock,lockdown,yama,integrity,apparmor,bpf) and reboot",
+				   "Landlock is built in but disabled at boot");
 	if (abi < 0)
 		return feature_set(f, FEATURE_MISSING,
-		                   "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK=y, and landlock "
-		                   "in lsm=",
-		                   "landlock_create_ruleset: %s", strerror(errno));
+				   "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK=y, and landlock "
+				   "in lsm=",
+				   "landlock_create_ruleset: %s", strerror(errno));
 	f->value = (int)abi;
 	landlock_abi_describe((int)abi, what, sizeof(what));
 	return feature_set(f, FEATURE_OK, NULL, "ABI %ld: %s", abi, what);
@@ -607,22 +607,22 @@ static int child_seccomp_listener(struct child_report *rep)
 static enum feature_state probe_seccomp_notify(struct feature *f)
 {
 	static const char fix[] = "a kernel >= 5.0 with CONFIG_SECCOMP_FILTER, and libseccomp >= "
-	                          "2.5 (apt install libseccomp2)";
+				  "2.5 (apt install libseccomp2)";
 	struct seccomp_notif_sizes sizes;
 	uint32_t action = SECCOMP_RET_USER_NOTIF;
-	struct child_report rep;
+	struct child_report rep = {};
 	unsigned api;
 	int r;
 
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
 		return feature_set(f, FEATURE_MISSING, fix, "seccomp is not built in: %s",
-		                   strerror(errno));
+				   strerror(errno));
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return feature_set(f, FEATURE_MISSING, fix, "SECCOMP_GET_NOTIF_SIZES: %s",
-		                   strerror(errno));
+				   strerror(errno));
 	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0)
 		return feature_set(f, FEATURE_MISSING, fix,
-		                   "SECCOMP_RET_USER_NOTIF is not available: %s", strerror(errno));
+				   "SECCOMP_RET_USER_NOTIF is not available: %s", strerror(errno));
 	r = probe_in_child(0, child_seccomp_listener, &rep);
 	if (r < 0)
 		return probe_child_failed(f, r, fix);
@@ -632,11 +632,11 @@ static enum feature_state probe_seccomp_notify(struct feature *f)
 	f->value = (int)api;
 	if (api < 5)
 		return feature_set(f, FEATURE_MISSING, fix,
-		                   "the kernel has user notification but libseccomp's API level %u "
-		                   "does not (needs 5)",
-		                   api);
+				   "the kernel has user notification but libseccomp's API level %u "
+				   "does not (needs 5)",
+				   api);
 	return feature_set(f, FEATURE_OK, NULL,
-	                   "user notification with a listener fd (libseccomp API %u)", api);
+			   "user notification with a listener fd (libseccomp API %u)", api);
 }
 
 int cgroup_parse_self(const char *contents, char **ret_path)
@@ -675,71 +675,71 @@ bool cgroup_controllers_has(const char *list, const char *controller)
 static enum feature_state probe_cgroup2(struct feature *f)
 {
 	static const char fix_mount[] = "boot with systemd.unified_cgroup_hierarchy=1 so that "
-	                                "memory and pids are on cgroup v2";
+					"memory and pids are on cgroup v2";
 	static const char fix_deleg[] =
-	        "run paddock from a systemd user session (user@UID.service "
-	        "delegates memory and pids), or: systemd-run --user --scope "
-	        "-p Delegate=yes paddock ...";
+		"run paddock from a systemd user session (user@UID.service "
+		"delegates memory and pids), or: systemd-run --user --scope "
+		"-p Delegate=yes paddock ...";
 	_cleanup_free_ char *self = NULL, *cg = NULL, *dir = NULL, *path = NULL, *ctl = NULL,
-	                    *sub = NULL;
+			    *sub = NULL;
 	const char *mnt = "/sys/fs/cgroup", *kind = "unified";
 	struct statfs sfs;
 	int r;
 
 	if (statfs(mnt, &sfs) < 0)
 		return feature_set(f, FEATURE_LIMITED, fix_mount,
-		                   "/sys/fs/cgroup: %s; rlimits will be used", strerror(errno));
+				   "/sys/fs/cgroup: %s; rlimits will be used", strerror(errno));
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
 		mnt = "/sys/fs/cgroup/unified";
 		kind = "hybrid";
 		if (statfs(mnt, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
 			return feature_set(f, FEATURE_LIMITED, fix_mount,
-			                   "cgroup v1 only; rlimits will be used");
+					   "cgroup v1 only; rlimits will be used");
 	}
 	r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &self, NULL);
 	if (r >= 0)
 		r = cgroup_parse_self(self, &cg);
 	if (r < 0)
 		return feature_set(
-		        f, FEATURE_LIMITED, fix_mount,
-		        "no cgroup v2 entry in /proc/self/cgroup (%s); rlimits will be used",
-		        strerror(-r));
+			f, FEATURE_LIMITED, fix_mount,
+			"no cgroup v2 entry in /proc/self/cgroup (%s); rlimits will be used",
+			strerror(-r));
 	dir = xasprintf("%s%s", mnt, streq(cg, "/") ? "" : cg);
 
 	path = xasprintf("%s/cgroup.controllers", dir);
 	r = read_file_at(AT_FDCWD, path, 4096, &ctl, NULL);
 	if (r < 0)
 		return feature_set(f, FEATURE_LIMITED, fix_deleg, "%s: %s; rlimits will be used",
-		                   path, strerror(-r));
+				   path, strerror(-r));
 	ctl[strcspn(ctl, "\n")] = '\0';
 	if (!cgroup_controllers_has(ctl, "memory") || !cgroup_controllers_has(ctl, "pids"))
 		return feature_set(f, FEATURE_LIMITED,
-		                   streq(kind, "hybrid") ? fix_mount : fix_deleg,
-		                   "cgroup v2 (%s, %s) at %s offers '%s', not memory and pids; "
-		                   "rlimits will be used",
-		                   kind, mnt, cg, ctl);
+				   streq(kind, "hybrid") ? fix_mount : fix_deleg,
+				   "cgroup v2 (%s, %s) at %s offers '%s', not memory and pids; "
+				   "rlimits will be used",
+				   kind, mnt, cg, ctl);
 
 	free(path);
 	path = xasprintf("%s/cgroup.subtree_control", dir);
 	if (access(dir, W_OK) < 0 || access(path, W_OK) < 0)
 		return feature_set(
-		        f, FEATURE_LIMITED, fix_deleg,
-		        "cgroup v2 %s is not delegated to uid %u (not writable); rlimits "
-		        "will be used",
-		        cg, (unsigned)geteuid());
+			f, FEATURE_LIMITED, fix_deleg,
+			"cgroup v2 %s is not delegated to uid %u (not writable); rlimits "
+			"will be used",
+			cg, (unsigned)geteuid());
 	(void)read_file_at(AT_FDCWD, path, 4096, &sub, NULL);
 	if (sub)
 		sub[strcspn(sub, "\n")] = '\0';
 	f->value = 1;
 	return feature_set(f, FEATURE_OK, NULL,
-	                   "cgroup v2 %s delegated (controllers: %s; enabled: %s)", cg, ctl,
-	                   sub && *sub ? sub : "none yet");
+			   "cgroup v2 %s delegated (controllers: %s; enabled: %s)", cg, ctl,
+			   sub && *sub ? sub : "none yet");
 }
 
 static enum feature_state probe_pty(struct feature *f)
 {
 	static const char fix[] = "mount devpts on /dev/pts (mount -t devpts devpts /dev/pts -o "
-	                          "newinstance,ptmxmode=0666) and link /dev/ptmx to pts/ptmx";
+				  "newinstance,ptmxmode=0666) and link /dev/ptmx to pts/ptmx";
 	_cleanup_close_ int master = -EBADF, slave = -EBADF;
 	char name[64];
 	int r;
@@ -759,7 +759,7 @@ static enum feature_state probe_pty(struct feature *f)
 }
 
 int subid_parse(const char *contents, const char *user, uid_t uid, unsigned long *ret_start,
-                unsigned long *ret_count)
+		unsigned long *ret_count)
 {
 	char uidstr[32];
 
@@ -815,7 +815,7 @@ static enum feature_state probe_subid(struct feature *f)
 
 	if (uid == 0)
 		return feature_set(f, FEATURE_OK, NULL,
-		                   "root writes any uid_map itself; newuidmap is not needed");
+				   "root writes any uid_map itself; newuidmap is not needed");
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		_cleanup_free_ char *a = xasprintf("%s/newuidmap", dirs[i]);
 		_cleanup_free_ char *b = xasprintf("%s/newgidmap", dirs[i]);
@@ -825,22 +825,22 @@ static enum feature_state probe_subid(struct feature *f)
 	}
 	if (!have_u || !have_g)
 		return feature_set(f, FEATURE_MISSING, "apt install uidmap",
-		                   "newuidmap/newgidmap not found (or not setuid root)");
+				   "newuidmap/newgidmap not found (or not setuid root)");
 	pw = getpwuid(uid);
 	(void)snprintf(fix, sizeof(fix),
-	               "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s",
-	               pw ? pw->pw_name : "USER");
+		       "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s",
+		       pw ? pw->pw_name : "USER");
 	if (read_file_at(AT_FDCWD, "/etc/subuid", 1024 * 1024, &u, NULL) < 0 ||
 	    subid_parse(u, pw ? pw->pw_name : NULL, uid, &us, &uc) < 0)
 		return feature_set(f, FEATURE_MISSING, fix, "no /etc/subuid range for uid %u",
-		                   (unsigned)uid);
+				   (unsigned)uid);
 	if (read_file_at(AT_FDCWD, "/etc/subgid", 1024 * 1024, &g, NULL) < 0 ||
 	    subid_parse(g, pw ? pw->pw_name : NULL, uid, &gs, &gc) < 0)
 		return feature_set(f, FEATURE_MISSING, fix, "no /etc/subgid range for uid %u",
-		                   (unsigned)uid);
+				   (unsigned)uid);
 	return feature_set(f, uc >= 65536 && gc >= 65536 ? FEATURE_OK : FEATURE_LIMITED, fix,
-	                   "newuidmap, newgidmap; subuid %lu+%lu, subgid %lu+%lu%s", us, uc, gs, gc,
-	                   uc >= 65536 && gc >= 65536 ? "" : " (fewer than 65536 ids)");
+			   "newuidmap, newgidmap; subuid %lu+%lu, subgid %lu+%lu%s", us, uc, gs, gc,
+			   uc >= 65536 && gc >= 65536 ? "" : " (fewer than 65536 ids)");
 }
 
 static const struct {
@@ -851,14 +851,14 @@ static const struct {
 } probes[_FEATURE_ID_MAX] = {
 	[FEATURE_USERNS] = { "userns", "user namespaces", true, probe_userns },
 	[FEATURE_APPARMOR_USERNS] = { "apparmor_userns", "apparmor userns", true,
-	                              probe_apparmor_userns },
+				      probe_apparmor_userns },
 	[FEATURE_MOUNT_TMPFS] = { "mount", "mount namespace", true, probe_mount_tmpfs },
 	[FEATURE_OVERLAYFS] = { "overlayfs", "overlayfs", false, probe_overlayfs },
 	[FEATURE_NFTABLES] = { "nftables", "nftables", false, probe_nftables },
 	[FEATURE_TUN] = { "tun", "tun", false, probe_tun },
 	[FEATURE_LANDLOCK] = { "landlock", "landlock", true, probe_landlock },
 	[FEATURE_SECCOMP_NOTIFY] = { "seccomp_notify", "seccomp notify", true,
-	                             probe_seccomp_notify },
+				     probe_seccomp_notify },
 	[FEATURE_CGROUP2] = { "cgroup2", "cgroup v2", false, probe_cgroup2 },
 	[FEATURE_PTY] = { "pty", "pty", true, probe_pty },
 	[FEATURE_SUBID] = { "subid", "subordinate ids", false, probe_subid },

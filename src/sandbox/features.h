@@ -116,4 +116,4 @@ bool cgroup_controllers_has(const char *list, const char *controller);
  * Return: 0, -ENOENT when no line matches, -EINVAL when a matching line is malformed.
  */
 int subid_parse(const char *contents, const char *user, uid_t uid, unsigned long *ret_start,
-                unsigned long *ret_count);
+		unsigned long *ret_count);

@@ -111,13 +111,13 @@ struct paddock_landlock_ruleset_attr {
 	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE)
 
 static inline int sys_landlock_create_ruleset(const struct paddock_landlock_ruleset_attr *attr,
-                                              size_t size, uint32_t flags)
+					      size_t size, uint32_t flags)
 {
 	return (int)syscall(__NR_landlock_create_ruleset, attr, size, flags);
 }
 
 static inline int sys_landlock_add_rule(int ruleset_fd, enum landlock_rule_type type,
-                                        const void *attr, uint32_t flags)
+					const void *attr, uint32_t flags)
 {
 	return (int)syscall(__NR_landlock_add_rule, ruleset_fd, type, attr, flags);
 }
@@ -171,7 +171,7 @@ static uint64_t landlock_level_rights(enum landlock_level level)
 
 /* Add one path-beneath rule; 0 (also when @rule's path does not exist) or -errno */
 static int landlock_add_path_rule(int ruleset_fd, const struct landlock_rule *rule,
-                                  uint64_t handled)
+				  uint64_t handled)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct landlock_path_beneath_attr attr = {};
@@ -212,7 +212,7 @@ static int landlock_add_path_rule(int ruleset_fd, const struct landlock_rule *ru
  * Return: the ABI version in force (at most the newest this file knows), or -errno
  */
 int landlock_restrict_self(const struct landlock_rule *rules, size_t n_rules,
-                           const char **reterr_path)
+			   const char **reterr_path)
 {
 	struct paddock_landlock_ruleset_attr attr = {};
 	_cleanup_close_ int ruleset_fd = -EBADF;

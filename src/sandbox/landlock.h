@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 enum landlock_level {
-	LANDLOCK_LEVEL_RO,  /* read files and directories, execute */
-	LANDLOCK_LEVEL_RW,  /* everything, including create, remove, rename, truncate */
-	LANDLOCK_LEVEL_DEV, /* read, write and ioctl on device files (/dev) */
+	LANDLOCK_LEVEL_RO,         /* read files and directories, execute */
+	LANDLOCK_LEVEL_RW,         /* everything, including create, remove, rename, truncate */
+	LANDLOCK_LEVEL_DEV,        /* read, write and ioctl on device files (/dev) */
 	LANDLOCK_LEVEL_WRITE_FILE, /* read plus write to existing files (/proc) */
 };
 

@@ -32,6 +32,8 @@
 #include "common/xmalloc.h"
 #include "plan.h"
 
+/* path lists, filled to the line */
+/* clang-format off */
 static const char *const system_dirs[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/nix",
 	"/gnu",
@@ -63,6 +65,7 @@ static const char *const system_exact[] = {
 	"/dev", "/proc", "/sys", "/run", "/var", "/tmp", "/home", "/root", "/opt", "/srv", "/mnt",
 	"/media", "/nix",
 };
+/* clang-format on */
 
 static const char *const system_below[] = { "/proc", "/sys", "/dev", "/run/user", "/boot" };
 
@@ -169,8 +172,8 @@ static bool covered(char *const *bound, const char *p)
  * what they need: the deepest common directory of link and target when that is specific
  * enough, else the target's directory, never anything that holds a denied path.
  */
-static void bind_link_targets(const struct plan_input *in, struct sandbox_spec *s,
-			      const char *dir, char ***bound)
+static void bind_link_targets(const struct plan_input *in, struct sandbox_spec *s, const char *dir,
+			      char ***bound)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
@@ -355,7 +358,7 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		_cleanup_free_ char *p = path_join(in->workspace, it->rel);
 
 		add(s,
-		    it->action == PROTECT_READONLY  ? MOUNT_REBIND_RO
+		    it->action == PROTECT_READONLY   ? MOUNT_REBIND_RO
 		    : it->action == PROTECT_MASK_DIR ? MOUNT_MASK_DIR
 						     : MOUNT_MASK_FILE,
 		    NULL, p, 0, false);

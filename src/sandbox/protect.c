@@ -289,7 +289,7 @@ static int protect_glob(int ws_fd, const char *ws_path, const char *pattern,
 	_cleanup_free_ char *dir = NULL, *rel = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
 	const char *slash = strrchr(pattern, '/'), *glob = slash ? slash + 1 : pattern;
-	enum resolved_kind kind;
+	enum resolved_kind kind = RESOLVED_MISSING;
 	struct dirent *de;
 	bool last;
 	int fd, r;
@@ -303,7 +303,7 @@ static int protect_glob(int ws_fd, const char *ws_path, const char *pattern,
 			return 0; /* nothing can match; explicit siblings in the list cover names */
 		fd = openat_beneath(ws_fd, rel, O_RDONLY | O_DIRECTORY);
 	} else
-		fd = openat(ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = RET_NERRNO(openat(ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (fd < 0)
 		return fd;
 	d = fdopendir(fd);

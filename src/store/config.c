@@ -129,8 +129,8 @@ static char *quote(const char *s, size_t n)
 	return r;
 }
 
-static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...) _printf_(3, 4);
-static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...)
+static void ctx_set_error(struct ctx *x, const char *key, const char *fmt, ...) _printf_(3, 4);
+static void ctx_set_error(struct ctx *x, const char *key, const char *fmt, ...)
 {
 	_cleanup_free_ char *why = NULL;
 	va_list ap;
@@ -148,11 +148,17 @@ static int ctx_error(struct ctx *x, const char *key, const char *fmt, ...)
 		else
 			*x->reterr = xasprintf("%s: key '%s': %s", x->source, key, why);
 	}
-	return -EINVAL;
 }
 
+/*
+ * ctx_error() - record the error in @x and evaluate to -EINVAL. A macro, not a variadic function,
+ * so that callers (and clang's analyzer, which does not inline variadic calls) see the result is
+ * always negative.
+ */
+#define ctx_error(x, key, ...) (ctx_set_error((x), (key), __VA_ARGS__), -EINVAL)
+
 static int expect_type(struct ctx *x, const char *key, struct json_object *o, enum json_type t,
-                       const char *what)
+		       const char *what)
 {
 	if (json_object_is_type(o, t))
 		return 0;
@@ -264,7 +270,7 @@ static void volume_add(struct paddock_config *c, char *src, char *dst, bool ro)
 			free(c->volumes[i].src);
 			free(c->volumes[i].dst);
 			memmove(&c->volumes[i], &c->volumes[i + 1],
-			        (c->n_volumes - i - 1) * sizeof(*c->volumes));
+				(c->n_volumes - i - 1) * sizeof(*c->volumes));
 			c->n_volumes--;
 			break;
 		}
@@ -295,9 +301,9 @@ static int parse_image(struct ctx *x, const char *key, const char *s, char **ret
 		_cleanup_free_ char *q = quote(s, n);
 
 		return ctx_error(x, key,
-		                 "invalid image name %s (lowercase letters, digits, '.', '_', '-', "
-		                 "starting with a letter or digit, at most 64 bytes)",
-		                 q);
+				 "invalid image name %s (lowercase letters, digits, '.', '_', '-', "
+				 "starting with a letter or digit, at most 64 bytes)",
+				 q);
 	}
 	*ret = xstrdup(s);
 	return 0;
@@ -317,7 +323,7 @@ static int parse_net(struct ctx *x, const char *key, const char *s, enum config_
 }
 
 static int parse_host_rule(struct ctx *x, const char *key, const char *s, size_t n,
-                           struct host_rule *ret)
+			   struct host_rule *ret)
 {
 	const char *why = NULL;
 	_cleanup_free_ char *q = NULL;
@@ -344,7 +350,7 @@ static bool env_name_is_valid(const char *s, size_t n)
 
 /* "NAME" or "NAME=VALUE" */
 static int parse_env_entry(struct ctx *x, const char *key, const char *s, char **ret_name,
-                           char **ret_value)
+			   char **ret_value)
 {
 	const char *eq = strchr(s, '=');
 	size_t n = eq ? (size_t)(eq - s) : strlen(s);
@@ -353,9 +359,9 @@ static int parse_env_entry(struct ctx *x, const char *key, const char *s, char *
 		_cleanup_free_ char *q = quote(s, n);
 
 		return ctx_error(x, key,
-		                 "invalid environment variable name %s (expected "
-		                 "[A-Za-z_][A-Za-z0-9_]*)",
-		                 q);
+				 "invalid environment variable name %s (expected "
+				 "[A-Za-z_][A-Za-z0-9_]*)",
+				 q);
 	}
 	*ret_name = xstrndup(s, n);
 	*ret_value = eq ? xstrdup(eq + 1) : NULL;
@@ -371,7 +377,7 @@ static bool has_control_bytes(const char *s)
 }
 
 static int parse_abs_path(struct ctx *x, const char *key, const char *what, const char *s, size_t n,
-                          char **ret)
+			  char **ret)
 {
 	_cleanup_free_ char *copy = xstrndup(s, n), *q = quote(s, n), *norm = NULL;
 
@@ -388,7 +394,7 @@ static int parse_abs_path(struct ctx *x, const char *key, const char *what, cons
 
 /* "SRC:DST[:ro|:rw]" */
 static int parse_volume_string(struct ctx *x, const char *key, const char *s, char **ret_src,
-                               char **ret_dst, bool *ret_ro)
+			       char **ret_dst, bool *ret_ro)
 {
 	_cleanup_free_ char *src = NULL, *dst = NULL, *q = NULL;
 	const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -398,9 +404,9 @@ static int parse_volume_string(struct ctx *x, const char *key, const char *s, ch
 	if (!c1 || (c2 && strchr(c2 + 1, ':'))) {
 		q = quote(s, strlen(s));
 		return ctx_error(x, key,
-		                 "expected SRC:DST[:ro|:rw], got %s (use the object form "
-		                 "{\"src\", \"dst\", \"ro\"} for paths containing ':')",
-		                 q);
+				 "expected SRC:DST[:ro|:rw], got %s (use the object form "
+				 "{\"src\", \"dst\", \"ro\"} for paths containing ':')",
+				 q);
 	}
 	if (c2) {
 		if (streq(c2 + 1, "ro"))
@@ -414,7 +420,7 @@ static int parse_volume_string(struct ctx *x, const char *key, const char *s, ch
 	if (r < 0)
 		return r;
 	r = parse_abs_path(x, key, "destination", c1 + 1,
-	                   c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1), &dst);
+			   c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1), &dst);
 	if (r < 0)
 		return r;
 	if (streq(dst, "/"))
@@ -495,9 +501,9 @@ invalid : {
 	_cleanup_free_ char *q = quote(s, strlen(s));
 
 	return ctx_error(x, key,
-	                 "invalid size %s (expected a number with an optional K, M, G or T "
-	                 "suffix, such as '8G' or '1.5G')",
-	                 q);
+			 "invalid size %s (expected a number with an optional K, M, G or T "
+			 "suffix, such as '8G' or '1.5G')",
+			 q);
 }
 too_large : {
 	_cleanup_free_ char *q = quote(s, strlen(s));
@@ -510,8 +516,8 @@ static int check_pids(struct ctx *x, const char *key, uint64_t v, uint64_t *ret)
 {
 	if (v < 1 || v > PIDS_MAX)
 		return ctx_error(x, key,
-		                 "expected a positive integer up to %" PRIu64 ", got %" PRIu64,
-		                 PIDS_MAX, v);
+				 "expected a positive integer up to %" PRIu64 ", got %" PRIu64,
+				 PIDS_MAX, v);
 	*ret = v;
 	return 0;
 }
@@ -535,7 +541,7 @@ static int check_cpus(struct ctx *x, const char *key, double v, double *ret)
 {
 	if (!isfinite(v) || v <= 0 || v > CPUS_MAX)
 		return ctx_error(x, key, "expected a positive number of CPUs up to %g, got %g",
-		                 CPUS_MAX, v);
+				 CPUS_MAX, v);
 	*ret = v;
 	return 0;
 }
@@ -556,9 +562,9 @@ static int parse_cpus(struct ctx *x, const char *key, const char *s, double *ret
 		_cleanup_free_ char *q = quote(s, strlen(s));
 
 		return ctx_error(x, key,
-		                 "expected a positive number of CPUs such as '2' or '0.5', "
-		                 "got %s",
-		                 q);
+				 "expected a positive number of CPUs such as '2' or '0.5', "
+				 "got %s",
+				 q);
 	}
 	return check_cpus(x, key, v, ret);
 }
@@ -575,9 +581,9 @@ static int parse_hostname(struct ctx *x, const char *key, const char *s, char **
 		_cleanup_free_ char *q = quote(s, n);
 
 		return ctx_error(x, key,
-		                 "invalid hostname %s (RFC 1123: labels of letters, digits "
-		                 "and '-', at most 64 bytes)",
-		                 q);
+				 "invalid hostname %s (RFC 1123: labels of letters, digits "
+				 "and '-', at most 64 bytes)",
+				 q);
 	}
 	*ret = xstrdup(s);
 	return 0;
@@ -596,15 +602,15 @@ static int parse_protect(struct ctx *x, const char *key, const char *s, char **r
 		return ctx_error(x, key, "protected path %s must be relative to the workspace", q);
 	if (!path_is_safe_relative(p))
 		return ctx_error(x, key,
-		                 "protected path %s must not contain '..', '.', empty "
-		                 "components or control bytes",
-		                 q);
+				 "protected path %s must not contain '..', '.', empty "
+				 "components or control bytes",
+				 q);
 	star = strchr(p, '*');
 	if (star && star != p + n - 1)
 		return ctx_error(x, key,
-		                 "protected path %s: '*' is only allowed at the end of the "
-		                 "last component",
-		                 q);
+				 "protected path %s: '*' is only allowed at the end of the "
+				 "last component",
+				 q);
 	*ret = TAKE_PTR(p);
 	return 0;
 }
@@ -634,7 +640,7 @@ static int key_net(struct ctx *x, struct layer *l, const char *key, struct json_
 }
 
 static int key_rules(struct ctx *x, const char *key, struct json_object *o,
-                     struct host_rule **rules, size_t *n)
+		     struct host_rule **rules, size_t *n)
 {
 	int r = expect_type(x, key, o, json_type_array, "an array of HOST[:PORT] strings");
 
@@ -649,7 +655,7 @@ static int key_rules(struct ctx *x, const char *key, struct json_object *o,
 		if (r < 0)
 			return r;
 		r = parse_host_rule(x, k, json_object_get_string(e),
-		                    (size_t)json_object_get_string_len(e), &h);
+				    (size_t)json_object_get_string_len(e), &h);
 		if (r < 0)
 			return r;
 		rules_add(rules, n, &h);
@@ -681,9 +687,9 @@ static int key_env(struct ctx *x, struct layer *l, const char *key, struct json_
 				_cleanup_free_ char *q = quote(name, strlen(name));
 
 				return ctx_error(x, key,
-				                 "invalid environment variable name %s "
-				                 "(expected [A-Za-z_][A-Za-z0-9_]*)",
-				                 q);
+						 "invalid environment variable name %s "
+						 "(expected [A-Za-z_][A-Za-z0-9_]*)",
+						 q);
 			}
 			r = json_str(x, k, val, &s);
 			if (r < 0)
@@ -693,7 +699,7 @@ static int key_env(struct ctx *x, struct layer *l, const char *key, struct json_
 		return 0;
 	}
 	r = expect_type(x, key, o, json_type_array,
-	                "an object NAME -> VALUE or an array of \"NAME[=VALUE]\" strings");
+			"an object NAME -> VALUE or an array of \"NAME[=VALUE]\" strings");
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < json_object_array_length(o); i++) {
@@ -736,7 +742,7 @@ static int key_volume_object(struct ctx *x, struct layer *l, const char *key, st
 				return r;
 			free(is_src ? src : dst); /* cannot repeat (duplicate keys are refused) */
 			r = parse_abs_path(x, k, is_src ? "source" : "destination", s, strlen(s),
-			                   is_src ? &src : &dst);
+					   is_src ? &src : &dst);
 			if (r < 0)
 				return r;
 		} else {
@@ -774,9 +780,9 @@ static int key_volumes(struct ctx *x, struct layer *l, const char *key, struct j
 		}
 		if (!json_object_is_type(e, json_type_string))
 			return ctx_error(x, k,
-			                 "expected a \"SRC:DST[:ro]\" string or an object, "
-			                 "got %s",
-			                 json_type_article(e));
+					 "expected a \"SRC:DST[:ro]\" string or an object, "
+					 "got %s",
+					 json_type_article(e));
 		r = json_str(x, k, e, &s);
 		if (r < 0)
 			return r;
@@ -803,9 +809,9 @@ static int key_memory(struct ctx *x, struct layer *l, const char *key, struct js
 	}
 	if (!json_object_is_type(o, json_type_string))
 		return ctx_error(x, key,
-		                 "expected a size such as \"8G\" or an integer number of "
-		                 "bytes, got %s",
-		                 json_type_article(o));
+				 "expected a size such as \"8G\" or an integer number of "
+				 "bytes, got %s",
+				 json_type_article(o));
 	r = json_str(x, key, o, &s);
 	if (r < 0)
 		return r;
@@ -829,7 +835,7 @@ static int key_cpus(struct ctx *x, struct layer *l, const char *key, struct json
 {
 	if (!json_object_is_type(o, json_type_int) && !json_object_is_type(o, json_type_double))
 		return ctx_error(x, key, "expected a positive number, got %s",
-		                 json_type_article(o));
+				 json_type_article(o));
 	return check_cpus(x, key, json_object_get_double(o), &l->v.cpus);
 }
 
@@ -921,16 +927,16 @@ static int layer_parse_object(struct ctx *x, struct layer *l, struct json_object
 
 		if (!k)
 			return ctx_error(x, NULL,
-			                 x->project ? "key %s: unknown key: " PROJECT_REFUSED
-			                            : "key %s: unknown key",
-			                 q);
+					 x->project ? "key %s: unknown key: " PROJECT_REFUSED
+						    : "key %s: unknown key",
+					 q);
 		if (x->project && !k->project)
 			return ctx_error(x, k->name, PROJECT_REFUSED);
 		if (!k->bit)
 			return ctx_error(x, k->name,
-			                 "%s is not supported by this version of paddock "
-			                 "yet",
-			                 k->name);
+					 "%s is not supported by this version of paddock "
+					 "yet",
+					 k->name);
 		r = k->parse(x, l, k->name, val);
 		if (r < 0)
 			return r;
@@ -994,21 +1000,21 @@ static int project_check(struct ctx *x, const struct paddock_config *c, const st
 {
 	if ((l->set & KEY_NET) && l->v.net > c->net)
 		return ctx_error(x, "net", "project config cannot widen net from %s to %s",
-		                 config_net_to_string(c->net), config_net_to_string(l->v.net));
+				 config_net_to_string(c->net), config_net_to_string(l->v.net));
 	if ((l->set & KEY_MEMORY) && c->memory && l->v.memory > c->memory) {
 		_cleanup_free_ char *a = size_to_string(c->memory),
-		                    *b = size_to_string(l->v.memory);
+				    *b = size_to_string(l->v.memory);
 
 		return ctx_error(x, "memory", "project config cannot raise memory from %s to %s", a,
-		                 b);
+				 b);
 	}
 	if ((l->set & KEY_PIDS) && c->pids && l->v.pids > c->pids)
 		return ctx_error(x, "pids",
-		                 "project config cannot raise pids from %" PRIu64 " to %" PRIu64,
-		                 c->pids, l->v.pids);
+				 "project config cannot raise pids from %" PRIu64 " to %" PRIu64,
+				 c->pids, l->v.pids);
 	if ((l->set & KEY_CPUS) && c->cpus > 0 && l->v.cpus > c->cpus)
 		return ctx_error(x, "cpus", "project config cannot raise cpus from %g to %g",
-		                 c->cpus, l->v.cpus);
+				 c->cpus, l->v.cpus);
 	return 0;
 }
 
@@ -1077,7 +1083,7 @@ static void merge_project(struct paddock_config *c, struct layer *l)
 /* ---- entry points -------------------------------------------------------------------------- */
 
 int config_load_buffer(struct paddock_config *c, const char *name, const char *buf, size_t len,
-                       bool project, char **reterr)
+		       bool project, char **reterr)
 {
 	_cleanup_json_ struct json_object *root = NULL;
 	_cleanup_(layer_done) struct layer l = {};
@@ -1172,7 +1178,7 @@ int config_load_file(struct paddock_config *c, const char *path, bool must_exist
 }
 
 static int load_files(struct paddock_config *c, const char *system_file, const char *user_file,
-                      bool user_must_exist, char **reterr)
+		      bool user_must_exist, char **reterr)
 {
 	int r;
 
@@ -1196,18 +1202,18 @@ int config_load_files(struct paddock_config *c, const char *config_file, char **
 			struct ctx x = { .source = "paddock", .reterr = reterr };
 
 			(void)ctx_error(&x, NULL,
-			                "cannot determine the configuration directory: %s",
-			                strerror(-r));
+					"cannot determine the configuration directory: %s",
+					strerror(-r));
 			return r;
 		}
 		user = path_join(dir, "config.json");
 	}
 	return load_files(c, PATHS_SYSTEM_CONFIG_DIR "/config.json",
-	                  config_file ? config_file : user, config_file != NULL, reterr);
+			  config_file ? config_file : user, config_file != NULL, reterr);
 }
 
 int config_load_project(struct paddock_config *c, int workspace_fd, const char *workspace,
-                        char **reterr)
+			char **reterr)
 {
 	_cleanup_free_ char *name = path_join(workspace, PROJECT_FILE);
 	_cleanup_close_ int fd = -EBADF;
@@ -1215,15 +1221,15 @@ int config_load_project(struct paddock_config *c, int workspace_fd, const char *
 	int r;
 
 	fd = openat(workspace_fd, PROJECT_FILE,
-	            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
 			return 0;
 		if (r == -ELOOP)
 			(void)ctx_error(&x, NULL,
-			                "is a symlink; a project config must be a regular "
-			                "file in the workspace");
+					"is a symlink; a project config must be a regular "
+					"file in the workspace");
 		else
 			(void)ctx_error(&x, NULL, "cannot open: %s", strerror(-r));
 		return r;
@@ -1368,18 +1374,18 @@ char *config_to_json(const struct paddock_config *c)
 
 	(void)json_object_object_add(o, "image", json_object_new_string(c->image));
 	(void)json_object_object_add(o, "net",
-	                             json_object_new_string(config_net_to_string(c->net)));
+				     json_object_new_string(config_net_to_string(c->net)));
 	(void)json_object_object_add(o, "allow", rules_to_json(c->allow, c->n_allow, 0));
 	for (size_t i = 0; i < c->n_allow; i++)
 		n_project_only += c->allow[i].project_only;
 	if (n_project_only)
 		(void)json_object_object_add(o, "allow_public_only",
-		                             rules_to_json(c->allow, c->n_allow, 1));
+					     rules_to_json(c->allow, c->n_allow, 1));
 	(void)json_object_object_add(o, "deny", rules_to_json(c->deny, c->n_deny, -1));
 	for (size_t i = 0; i < c->n_env; i++) {
 		if (c->env[i].value)
 			(void)json_object_object_add(env, c->env[i].name,
-			                             json_object_new_string(c->env[i].value));
+						     json_object_new_string(c->env[i].value));
 		else
 			(void)json_object_array_add(pass, json_object_new_string(c->env[i].name));
 	}
@@ -1397,14 +1403,14 @@ char *config_to_json(const struct paddock_config *c)
 	(void)json_object_object_add(o, "memory", json_object_new_int64((int64_t)c->memory));
 	(void)json_object_object_add(o, "pids", json_object_new_int64((int64_t)c->pids));
 	(void)json_object_object_add(o, "cpus",
-	                             c->cpus > 0 ? json_object_new_double(c->cpus) : NULL);
+				     c->cpus > 0 ? json_object_new_double(c->cpus) : NULL);
 	(void)json_object_object_add(o, "hostname",
-	                             c->hostname ? json_object_new_string(c->hostname) : NULL);
+				     c->hostname ? json_object_new_string(c->hostname) : NULL);
 	(void)json_object_object_add(o, "protect", strv_to_json(c->protect));
 	(void)json_object_object_add(o, "sources", strv_to_json(c->sources));
 	(void)json_object_object_add(
-	        o, "project", c->project_file ? json_object_new_string(c->project_file) : NULL);
+		o, "project", c->project_file ? json_object_new_string(c->project_file) : NULL);
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-	                                                         JSON_C_TO_STRING_SPACED |
-	                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+								 JSON_C_TO_STRING_SPACED |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 }

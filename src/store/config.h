@@ -160,7 +160,7 @@ int config_set_option(struct paddock_config *c, const char *flag, const char *va
  * a symlink, -EINVAL for an invalid or widening file, -EFBIG).
  */
 int config_load_project(struct paddock_config *c, int workspace_fd, const char *workspace,
-                        char **reterr);
+			char **reterr);
 
 /**
  * config_load_buffer() - apply a configuration held in memory
@@ -174,7 +174,7 @@ int config_load_project(struct paddock_config *c, int workspace_fd, const char *
  * Return: 0 or -EINVAL.
  */
 int config_load_buffer(struct paddock_config *c, const char *name, const char *buf, size_t len,
-                       bool project, char **reterr);
+		       bool project, char **reterr);
 
 /**
  * config_to_json() - the effective configuration as pretty-printed JSON

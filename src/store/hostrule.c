@@ -228,7 +228,7 @@ address:
 
 int host_rule_parse(const char *s, size_t len, struct host_rule *ret, const char **reterr_why)
 {
-	char lower[512];
+	char lower[512] = "";
 	const char *why = NULL;
 	int r;
 
@@ -312,7 +312,7 @@ static bool host_within(const struct host_rule *a, const struct host_rule *b)
 }
 
 bool host_rule_intersect(const struct host_rule *a, const struct host_rule *b,
-                         struct host_rule *ret)
+			 struct host_rule *ret)
 {
 	const struct host_rule *h;
 	uint16_t port;

@@ -66,7 +66,7 @@ bool host_rule_equal(const struct host_rule *a, const struct host_rule *b);
  * @ret->project_only false), or false when the two rules share nothing.
  */
 bool host_rule_intersect(const struct host_rule *a, const struct host_rule *b,
-                         struct host_rule *ret);
+			 struct host_rule *ret);
 
 /* host_name_is_valid() - letters, digits, '-', labels 1-63 bytes, at most 253 bytes */
 bool host_name_is_valid(const char *s, size_t len);

@@ -85,6 +85,7 @@ static void scan_string(struct scan *s)
 
 static int scan_value(struct scan *s, int depth);
 
+/* NOLINTNEXTLINE(misc-no-recursion): scan_value() stops at JSON_STRICT_MAX_DEPTH */
 static int scan_object(struct scan *s, int depth)
 {
 	_cleanup_json_ struct json_object *seen = json_object_new_object();
@@ -135,6 +136,7 @@ static int scan_object(struct scan *s, int depth)
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): stops at JSON_STRICT_MAX_DEPTH */
 static int scan_value(struct scan *s, int depth)
 {
 	int r;
@@ -175,7 +177,7 @@ static int scan_value(struct scan *s, int depth)
 }
 
 static int fail(char **reterr_why, const char *buf, size_t off, const char *fmt, ...)
-        _printf_(4, 5);
+	_printf_(4, 5);
 static int fail(char **reterr_why, const char *buf, size_t off, const char *fmt, ...)
 {
 	_cleanup_free_ char *why = NULL;
@@ -197,7 +199,7 @@ static int fail(char **reterr_why, const char *buf, size_t off, const char *fmt,
 }
 
 int json_parse_strict(const char *buf, size_t len, size_t max, struct json_object **ret,
-                      char **reterr_why)
+		      char **reterr_why)
 {
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
 	_cleanup_json_ struct json_object *root = NULL;
@@ -226,19 +228,19 @@ int json_parse_strict(const char *buf, size_t len, size_t max, struct json_objec
 			/* json-c waits for more input after a top-level number */
 			if (i < len && buf[i] != '{' && buf[i] != '[' && buf[i] != '"')
 				return fail(reterr_why, NULL, 0,
-				            "the top level must be a JSON object");
+					    "the top level must be a JSON object");
 			return fail(reterr_why, NULL, 0,
-			            "unexpected end of file (incomplete JSON)");
+				    "unexpected end of file (incomplete JSON)");
 		}
 		return fail(reterr_why, buf, MIN(end, len), "JSON syntax error: %s",
-		            json_tokener_error_desc(jerr));
+			    json_tokener_error_desc(jerr));
 	}
 	for (size_t i = end; i < len; i++)
 		if (!strchr(" \t\r\n", buf[i]))
 			return fail(reterr_why, buf, i, "unexpected data after the JSON value");
 	if (!json_object_is_type(root, json_type_object))
 		return fail(reterr_why, NULL, 0, "the top level must be a JSON object, got %s",
-		            json_type_article(root));
+			    json_type_article(root));
 
 	s = (struct scan){ .buf = buf, .p = buf, .end = buf + end, .tok = tok };
 	if (scan_value(&s, 0) < 0) {

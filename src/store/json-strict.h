@@ -35,7 +35,7 @@ static inline void json_object_putp(struct json_object **o)
  * Return: 0 or -EINVAL.
  */
 int json_parse_strict(const char *buf, size_t len, size_t max, struct json_object **ret,
-                      char **reterr_why);
+		      char **reterr_why);
 
 /* json_type_article() - "a string", "an object", "a number", ... for messages */
 const char *json_type_article(struct json_object *o);

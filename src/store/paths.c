@@ -85,6 +85,7 @@ static int xdg_dir(const char *var, const char *fallback, char **ret)
 	r = home_dir(&home);
 	if (r < 0)
 		return r;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.cstring.NullArg): set when home_dir() returns >= 0 */
 	*ret = xasprintf("%s/%s/paddock", streq(home, "/") ? "" : home, fallback);
 	return 0;
 }
@@ -129,7 +130,7 @@ int paths_ensure_private_dir(const char *path, uid_t uid)
 	if (fd < 0)
 		/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ENOTDIR on some kernels */
 		return errno == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? -ELOOP
-		                                                                        : -errno;
+											: -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))

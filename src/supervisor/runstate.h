@@ -18,8 +18,8 @@ struct runstate {
  * placeholders that are about to be created in the workspace: the record comes first, so a
  * crash at any later point leaves something the next run can clean up. Logs its failures.
  */
-int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace,
-		    int ws_fd, const struct protect_set *set);
+int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace, int ws_fd,
+		    const struct protect_set *set);
 
 /*
  * runstate_adopt() - a protected path that exists only as the placeholder of another live

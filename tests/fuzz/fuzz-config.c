@@ -21,9 +21,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char user_config[] =
-        "{\"net\": \"allowlist\", \"allow\": [\"*.github.com\", \"pypi.org:443\", \"10.0.0.5\"],"
-        " \"deny\": [\"evil.com\"], \"memory\": \"2G\", \"pids\": 500, \"cpus\": 2,"
-        " \"protect\": [\"keep\"]}";
+	"{\"net\": \"allowlist\", \"allow\": [\"*.github.com\", \"pypi.org:443\", \"10.0.0.5\"],"
+	" \"deny\": [\"evil.com\"], \"memory\": \"2G\", \"pids\": 500, \"cpus\": 2,"
+	" \"protect\": [\"keep\"]}";
 
 static void check_narrowed(const struct paddock_config *before, const struct paddock_config *c)
 {
@@ -63,22 +63,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if (data[0] & 1) {
 		r = config_load_buffer(c, "/u/config.json", user_config, strlen(user_config), false,
-		                       &err);
+				       &err);
 		PADDOCK_ASSERT(r >= 0);
 		before = config_new();
 		r = config_load_buffer(before, "/u/config.json", user_config, strlen(user_config),
-		                       false, &err);
+				       false, &err);
 		PADDOCK_ASSERT(r >= 0);
 		r = config_load_buffer(c, "/w/.paddock.json", (const char *)data + 1, size - 1,
-		                       true, &err);
+				       true, &err);
 		if (r >= 0)
 			check_narrowed(before, c);
 	} else
 		r = config_load_buffer(c, "/u/config.json", (const char *)data + 1, size - 1, false,
-		                       &err);
+				       &err);
 	/* every failure has a message naming the file; every success prints */
 	PADDOCK_ASSERT(r >= 0 || (err && strstr(err, "config.json: ")) ||
-	               (err && strstr(err, ".paddock.json: ")));
+		       (err && strstr(err, ".paddock.json: ")));
 	json = config_to_json(c);
 	free(json);
 out:

@@ -221,7 +221,7 @@ static int probe_pivot_root(void)
 {
 	/* the permission check comes before the path lookups: ENOENT means permitted */
 	return result_past_permission(syscall(SYS_pivot_root, "/nonexistent-paddock-probe",
-	                                      "/nonexistent-paddock-probe"));
+					      "/nonexistent-paddock-probe"));
 }
 
 static int probe_wait_child(pid_t pid)
@@ -285,7 +285,7 @@ static int probe_socket(const char *kind)
 		if (strcmp(kind, socket_kinds[i].name) != 0)
 			continue;
 		return result(socket(socket_kinds[i].domain, socket_kinds[i].type | SOCK_CLOEXEC,
-		                     socket_kinds[i].protocol));
+				     socket_kinds[i].protocol));
 	}
 	fprintf(stderr, "probe: unknown socket kind '%s'\n", kind);
 	return EXIT_USAGE;
@@ -486,7 +486,6 @@ static int probe_i386(void)
 }
 #endif
 
-
 /*
  * deny_and_exec() - `probe deny NAME ERRNO CMD...`: run CMD (paddock itself, in the fail-closed
  * tests) with system call NAME failing with ERRNO, as on a kernel that lacks a feature or a host
@@ -568,8 +567,8 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, "tioclinux") == 0)
 			return probe_tioclinux(fd);
 		return probe_tiocsti(fd, strcmp(cmd, "tiocsti") == 0
-		                                 ? (unsigned long)TIOCSTI
-		                                 : (unsigned long)TIOCSTI | (1UL << 32));
+						 ? (unsigned long)TIOCSTI
+						 : (unsigned long)TIOCSTI | (1UL << 32));
 	}
 	if (strcmp(cmd, "io-uring") == 0) {
 		ARGS(0, 0);

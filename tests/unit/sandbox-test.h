@@ -74,7 +74,7 @@ static inline int child_fail(int out_fd, const char *what, int err)
  * Return: 0 with @res filled, or -errno when fork/pipe fail
  */
 static inline int run_child(child_setup_fn setup, child_check_fn check, void *userdata,
-                            const char *const *probe_args, struct child_result *res)
+			    const char *const *probe_args, struct child_result *res)
 {
 	int pipefd[2], status;
 	size_t len = 0;
@@ -180,12 +180,12 @@ static inline int enter_userns(int extra_flags, long inner_uid)
 	if (r < 0)
 		return r;
 	(void)snprintf(map, sizeof(map), "%u %u 1\n", inner_uid < 0 ? uid : (unsigned)inner_uid,
-	               uid);
+		       uid);
 	r = write_proc_self("uid_map", map);
 	if (r < 0)
 		return r;
 	(void)snprintf(map, sizeof(map), "%u %u 1\n", inner_uid < 0 ? gid : (unsigned)inner_uid,
-	               gid);
+		       gid);
 	return write_proc_self("gid_map", map);
 }
 

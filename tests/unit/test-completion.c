@@ -41,21 +41,21 @@ static void check_covers_table(const char *shell)
 		for (const struct paddock_opt *o = (*c)->opts; o && o->name; o++) {
 			/* bash and zsh spell "--name", fish "-l name" */
 			(void)snprintf(needle, sizeof(needle),
-			               streq(shell, "fish") ? "-l %s" : "--%s", o->name);
+				       streq(shell, "fish") ? "-l %s" : "--%s", o->name);
 			if (!strstr(s, needle))
 				TAP_FAIL("%s: option '%s' of '%s' missing", shell, o->name,
-				         (*c)->name);
+					 (*c)->name);
 			if (o->short_name) {
 				(void)snprintf(needle, sizeof(needle),
-				               streq(shell, "fish") ? "-s %c" : "-%c",
-				               o->short_name);
+					       streq(shell, "fish") ? "-s %c" : "-%c",
+					       o->short_name);
 				if (!strstr(s, needle))
 					TAP_FAIL("%s: option '-%c' missing", shell, o->short_name);
 			}
 			if (o->complete && !streq(o->complete, "dir") &&
 			    !streq(o->complete, "file"))
 				ASSERT_NOT_NULL(
-				        strstr(s, o->complete)); /* the word list, verbatim */
+					strstr(s, o->complete)); /* the word list, verbatim */
 		}
 	}
 	for (const struct paddock_opt *o = paddock_global_opts; o->name; o++)

@@ -90,12 +90,12 @@ TEST(every_key_valid)
 	_cleanup_free_ char *a0 = NULL, *a1 = NULL, *d0 = NULL;
 
 	ASSERT_LOAD_OK(
-	        c, "{ \"image\": \"deb-12.x_y\", \"net\": \"allowlist\","
-	           " \"allow\": [\"GitHub.com\", \"*.npmjs.org:443\"], \"deny\": [\"evil.com.\"],"
-	           " \"env\": {\"FOO\": \"bar\", \"_X1\": \"\"},"
-	           " \"volumes\": [\"/data:/mnt/data:ro\", {\"src\": \"/a:b\", \"dst\": \"/c\"}],"
-	           " \"memory\": \"1.5G\", \"pids\": 100, \"cpus\": 0.5, \"hostname\": \"box-1\","
-	           " \"protect\": [\"secrets/\", \"build/out*\"] }");
+		c, "{ \"image\": \"deb-12.x_y\", \"net\": \"allowlist\","
+		   " \"allow\": [\"GitHub.com\", \"*.npmjs.org:443\"], \"deny\": [\"evil.com.\"],"
+		   " \"env\": {\"FOO\": \"bar\", \"_X1\": \"\"},"
+		   " \"volumes\": [\"/data:/mnt/data:ro\", {\"src\": \"/a:b\", \"dst\": \"/c\"}],"
+		   " \"memory\": \"1.5G\", \"pids\": 100, \"cpus\": 0.5, \"hostname\": \"box-1\","
+		   " \"protect\": [\"secrets/\", \"build/out*\"] }");
 	ASSERT_STREQ(c->image, "deb-12.x_y");
 	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
 	ASSERT_EQ(c->n_allow, 2);
@@ -138,25 +138,25 @@ TEST(env_array_form)
 TEST(every_key_invalid_names_file_key_reason)
 {
 	ASSERT_LOAD_FAILS(false, "{\"image\": \"Host\"}",
-	                  "/u/config.json: key 'image': ", "invalid image name 'Host'");
+			  "/u/config.json: key 'image': ", "invalid image name 'Host'");
 	ASSERT_LOAD_FAILS(false, "{\"image\": \"-x\"}", "key 'image'");
 	ASSERT_LOAD_FAILS(false, "{\"image\": 3}", "key 'image': expected a string, got a number");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"open\"}",
-	                  "/u/config.json: key 'net': expected one of public, allowlist, none, got "
-	                  "'open'");
+			  "/u/config.json: key 'net': expected one of public, allowlist, none, got "
+			  "'open'");
 	ASSERT_LOAD_FAILS(false, "{\"allow\": \"x.com\"}", "key 'allow': expected an array");
 	ASSERT_LOAD_FAILS(false, "{\"allow\": [\"a.com\", 1]}", "key 'allow[1]'");
 	ASSERT_LOAD_FAILS(false, "{\"deny\": [\"a.com\", \"a..com\"]}", "key 'deny[1]'",
-	                  "invalid host rule 'a..com'");
+			  "invalid host rule 'a..com'");
 	ASSERT_LOAD_FAILS(false, "{\"env\": {\"1A\": \"x\"}}", "key 'env'",
-	                  "invalid environment variable name '1A'");
+			  "invalid environment variable name '1A'");
 	ASSERT_LOAD_FAILS(false, "{\"env\": {\"A\": 1}}", "key 'env.A': expected a string");
 	ASSERT_LOAD_FAILS(false, "{\"env\": [\"A-B=1\"]}", "key 'env[0]'", "'A-B'");
 	ASSERT_LOAD_FAILS(false, "{\"env\": [\"=x\"]}", "key 'env[0]'");
 	ASSERT_LOAD_FAILS(false, "{\"env\": \"A=1\"}", "key 'env'");
 	ASSERT_LOAD_FAILS(false, "{\"env\": {\"A\": \"x\\u0000y\"}}", "key 'env.A': NUL byte");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"/a:/b\", \"/a:/b:rx\"]}", "key 'volumes[1]'",
-	                  "'ro' or 'rw'");
+			  "'ro' or 'rw'");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"a:/b\"]}", "key 'volumes[0]'", "not absolute");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"/a:b\"]}", "not absolute");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"/a/../etc:/b\"]}", "'..'");
@@ -166,9 +166,9 @@ TEST(every_key_invalid_names_file_key_reason)
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [\"/a\\n:/b\"]}", "invalid source path");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\"}]}", "key 'volumes[0]'", "both");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"x\": 1}]}",
-	                  "key 'volumes[0]': unknown key 'x'");
+			  "key 'volumes[0]': unknown key 'x'");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"ro\": 1}]}",
-	                  "key 'volumes[0].ro': expected a boolean");
+			  "key 'volumes[0].ro': expected a boolean");
 	ASSERT_LOAD_FAILS(false, "{\"volumes\": [true]}", "key 'volumes[0]'");
 	ASSERT_LOAD_FAILS(false, "{\"memory\": \"12X\"}", "key 'memory': invalid size '12X'");
 	ASSERT_LOAD_FAILS(false, "{\"memory\": 0}", "key 'memory'");
@@ -187,10 +187,10 @@ TEST(every_key_invalid_names_file_key_reason)
 	ASSERT_LOAD_FAILS(false, "{\"hostname\": \"-box\"}", "key 'hostname'");
 	ASSERT_LOAD_FAILS(false, "{\"hostname\": \"a_b\"}", "key 'hostname'");
 	ASSERT_LOAD_FAILS(
-	        false,
-	        "{\"hostname\": "
-	        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}",
-	        "key 'hostname'");
+		false,
+		"{\"hostname\": "
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}",
+		"key 'hostname'");
 	ASSERT_LOAD_FAILS(false, "{\"protect\": [\"/etc\"]}", "key 'protect[0]'", "relative");
 	ASSERT_LOAD_FAILS(false, "{\"protect\": [\"a/../b\"]}", "key 'protect[0]'", "'..'");
 	ASSERT_LOAD_FAILS(false, "{\"protect\": [\"a//b\"]}", "key 'protect[0]'");
@@ -203,15 +203,15 @@ TEST(every_key_invalid_names_file_key_reason)
 TEST(unknown_and_unsupported_keys)
 {
 	static const char *const unsupported[] = { "secrets", "publish", "profiles", "llm_hosts",
-		                                   "inspect", "splice",  "tls" };
+						   "inspect", "splice",  "tls" };
 
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
 		_cleanup_free_ char *j = xasprintf("{\"%s\": {}}", unsupported[i]);
 		_cleanup_free_ char *m =
-		        xasprintf("/u/config.json: key '%s': %s is not supported by "
-		                  "this version of paddock yet",
-		                  unsupported[i], unsupported[i]);
+			xasprintf("/u/config.json: key '%s': %s is not supported by "
+				  "this version of paddock yet",
+				  unsupported[i], unsupported[i]);
 
 		ASSERT_LOAD_FAILS(false, j, m);
 	}
@@ -220,8 +220,8 @@ TEST(unknown_and_unsupported_keys)
 TEST(json_syntax_errors)
 {
 	ASSERT_LOAD_FAILS(false, "{\n  \"net\": \"none\",\n  oops\n}",
-	                  "/u/config.json: line 3, "
-	                  "column 3");
+			  "/u/config.json: line 3, "
+			  "column 3");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\",}", "line 1");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\"", "unexpected end");
 	ASSERT_LOAD_FAILS(false, "", "unexpected end");
@@ -232,11 +232,11 @@ TEST(json_syntax_errors)
 	ASSERT_LOAD_FAILS(false, "{} {}", "line 1, column 4");
 	ASSERT_LOAD_FAILS(false, "{\"net\": 'none'}", "syntax error");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\", \"net\": \"public\"}",
-	                  "line 1, column 17: duplicate key");
+			  "line 1, column 17: duplicate key");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"none\", \"n\\u0065t\": \"public\"}", "duplicate key");
 	ASSERT_LOAD_FAILS(false,
-	                  "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"dst\": \"/c\"}]}",
-	                  "duplicate key");
+			  "{\"volumes\": [{\"src\": \"/a\", \"dst\": \"/b\", \"dst\": \"/c\"}]}",
+			  "duplicate key");
 	ASSERT_LOAD_FAILS(false, "{\"a\\u0000b\": 1}", "NUL byte in key");
 	ASSERT_LOAD_FAILS(false, "{\"net\": \"\xff\"}", "syntax error");
 	ASSERT_LOAD_FAILS(false, "/* c */ {}", "syntax error");
@@ -253,7 +253,7 @@ TEST(json_syntax_errors)
 		_cleanup_(config_freep) struct paddock_config *c = config_new();
 
 		ASSERT_LOAD_OK(c, "{\"env\": {\"env\": \"1\"}, \"volumes\": [{\"src\": \"/a\", "
-		                  "\"dst\": \"/b\"}, {\"src\": \"/c\", \"dst\": \"/d\"}]}");
+				  "\"dst\": \"/b\"}, {\"src\": \"/c\", \"dst\": \"/d\"}]}");
 	}
 }
 
@@ -261,8 +261,7 @@ static char *nested(int depth)
 {
 	char *j = xmalloc(2 * (size_t)depth + 16), *w = j;
 
-	memcpy(w, "{\"env\":", 7);
-	w += 7;
+	w = stpcpy(w, "{\"env\":");
 	for (int i = 0; i < depth; i++)
 		*w++ = '[';
 	for (int i = 0; i < depth; i++)
@@ -290,8 +289,7 @@ TEST(deep_nesting_refused)
 	_cleanup_free_ char *j = xmalloc(2 * 100 + 16);
 	char *w = j;
 
-	memcpy(w, "{\"env\":", 7);
-	w += 7;
+	w = stpcpy(w, "{\"env\":");
 	for (int i = 0; i < 100; i++)
 		*w++ = '[';
 	for (int i = 0; i < 100; i++)
@@ -317,23 +315,23 @@ TEST(sizes)
 		{ "8388607T", UINT64_C(8388607) << 40 },
 	};
 	static const char *const bad[] = { "12X",
-		                           "",
-		                           "G",
-		                           "1.G",
-		                           ".5G",
-		                           "1.5.G",
-		                           "1GB",
-		                           "-1G",
-		                           "+1G",
-		                           "1 G",
-		                           " 1G",
-		                           "0",
-		                           "0.0001K",
-		                           "1e9",
-		                           "0x10",
-		                           "8388608T",
-		                           "99999999999999999999",
-		                           "1.0000000001G" };
+					   "",
+					   "G",
+					   "1.G",
+					   ".5G",
+					   "1.5.G",
+					   "1GB",
+					   "-1G",
+					   "+1G",
+					   "1 G",
+					   " 1G",
+					   "0",
+					   "0.0001K",
+					   "1e9",
+					   "0x10",
+					   "8388608T",
+					   "99999999999999999999",
+					   "1.0000000001G" };
 
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
 		struct ctx x = { .source = "t", .flag = true };
@@ -526,7 +524,7 @@ TEST(host_rule_intersection)
 TEST(host_rule_nul_through_json)
 {
 	ASSERT_LOAD_FAILS(false, "{\"allow\": [\"example.com\\u0000.evil.com\"]}", "key 'allow[0]'",
-	                  "NUL byte");
+			  "NUL byte");
 }
 
 /* layering */
@@ -540,19 +538,19 @@ TEST(layering_order)
 {
 	char dir[] = "/tmp/test-config-XXXXXX";
 	_cleanup_free_ char *sys = NULL, *user = NULL, *e = NULL, *a0 = NULL, *a1 = NULL,
-	                    *a2 = NULL;
+			    *a2 = NULL;
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 
 	ASSERT_NOT_NULL(mkdtemp(dir));
 	sys = path_join(dir, "sys.json");
 	user = path_join(dir, "user.json");
 	ASSERT_OK(write_file(sys,
-	                     "{\"net\": \"allowlist\", \"memory\": \"4G\", \"pids\": 10, "
-	                     "\"allow\": [\"a.com\"], \"env\": {\"A\": \"sys\", \"B\": \"sys\"},"
-	                     " \"volumes\": [\"/s:/d\"], \"protect\": [\"p1\"]}"));
+			     "{\"net\": \"allowlist\", \"memory\": \"4G\", \"pids\": 10, "
+			     "\"allow\": [\"a.com\"], \"env\": {\"A\": \"sys\", \"B\": \"sys\"},"
+			     " \"volumes\": [\"/s:/d\"], \"protect\": [\"p1\"]}"));
 	ASSERT_OK(write_file(user, "{\"net\": \"public\", \"memory\": \"2G\", \"allow\": "
-	                           "[\"b.com\", \"a.com\"], \"env\": {\"A\": \"user\"}, "
-	                           "\"volumes\": [\"/s2:/d:ro\"], \"protect\": [\"p2\"]}"));
+				   "[\"b.com\", \"a.com\"], \"env\": {\"A\": \"user\"}, "
+				   "\"volumes\": [\"/s2:/d:ro\"], \"protect\": [\"p2\"]}"));
 	ASSERT_OK(load_files(c, sys, user, false, &e));
 	ASSERT_EQ(c->net, CONFIG_NET_PUBLIC);
 	ASSERT_EQ(c->memory, UINT64_C(2) << 30);
@@ -716,9 +714,9 @@ TEST(project_narrowing_allowed)
 
 	ASSERT_LOAD_OK(c, "{\"net\": \"allowlist\", \"protect\": [\"u\"], \"cpus\": 4}");
 	ASSERT_OK(load_project(c,
-	                       "{\"net\": \"allowlist\", \"deny\": [\"bad.com\"], \"protect\": "
-	                       "[\"p\"], \"memory\": \"1G\", \"pids\": 50, \"cpus\": 1}",
-	                       &e));
+			       "{\"net\": \"allowlist\", \"deny\": [\"bad.com\"], \"protect\": "
+			       "[\"p\"], \"memory\": \"1G\", \"pids\": 50, \"cpus\": 1}",
+			       &e));
 	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
 	ASSERT_EQ(c->n_deny, 1);
 	ASSERT_EQ(strv_length(c->protect), 2);
@@ -754,26 +752,26 @@ TEST(project_widening_refused)
 
 	for (size_t i = 0; i < ELEMENTSOF(refused); i++)
 		ASSERT_LOAD_FAILS(true, refused[i], "/w/.paddock.json: key '",
-		                  "': cannot be set by a project config (.paddock.json may only "
-		                  "narrow the policy)");
+				  "': cannot be set by a project config (.paddock.json may only "
+				  "narrow the policy)");
 	ASSERT_LOAD_FAILS(true, "{\"whatever\": 1}",
-	                  "/w/.paddock.json: key 'whatever': unknown key",
-	                  "cannot be set by a project config");
+			  "/w/.paddock.json: key 'whatever': unknown key",
+			  "cannot be set by a project config");
 	/* user public (default): the project cannot ask for more */
 	ASSERT_LOAD_FAILS(true, "{\"memory\": \"9G\"}",
-	                  "/w/.paddock.json: key 'memory': project "
-	                  "config cannot raise memory from 8G to 9G");
+			  "/w/.paddock.json: key 'memory': project "
+			  "config cannot raise memory from 8G to 9G");
 	ASSERT_LOAD_FAILS(true, "{\"memory\": 8589934593}", "cannot raise memory");
 	ASSERT_LOAD_FAILS(true, "{\"pids\": 4097}",
-	                  "key 'pids': project config cannot raise pids "
-	                  "from 4096 to 4097");
+			  "key 'pids': project config cannot raise pids "
+			  "from 4096 to 4097");
 	ASSERT_LOAD_FAILS(true, "{\"protect\": [\"../x\"]}", "key 'protect[0]'");
 	ASSERT_LOAD_FAILS(true, "{\"deny\": [\"*\"]}", "key 'deny[0]'");
 
 	ASSERT_LOAD_OK(c, "{\"net\": \"allowlist\", \"cpus\": 2}");
 	ASSERT_ERR(load_project(c, "{\"net\": \"public\"}", &e), EINVAL);
 	ASSERT_TRUE(strstr(e, "/w/.paddock.json: key 'net': project config cannot widen net from "
-	                      "allowlist to public"));
+			      "allowlist to public"));
 	ASSERT_ERR(load_project(c, "{\"cpus\": 2.5}", &e), EINVAL);
 	ASSERT_TRUE(strstr(e, "key 'cpus': project config cannot raise cpus from 2 to 2.5"));
 	ASSERT_LOAD_OK(c, "{\"net\": \"none\"}");
@@ -781,7 +779,7 @@ TEST(project_widening_refused)
 	ASSERT_TRUE(strstr(e, "cannot widen net from none to allowlist"));
 	/* a refused project leaves everything as it was, even the keys before the bad one */
 	ASSERT_ERR(load_project(c, "{\"deny\": [\"x.com\"], \"pids\": 1, \"net\": \"public\"}", &e),
-	           EINVAL);
+		   EINVAL);
 	ASSERT_EQ(c->n_deny, 0);
 	ASSERT_EQ(c->pids, 4096);
 	ASSERT_NULL(c->project_file);
@@ -795,10 +793,10 @@ TEST(project_allow_in_public_mode)
 	/* the user allows one private address explicitly */
 	ASSERT_LOAD_OK(c, "{\"allow\": [\"10.0.0.5\", \"*.corp.example\"]}");
 	ASSERT_OK(
-	        load_project(c,
-	                     "{\"allow\": [\"github.com\", \"10.0.0.5:22\", \"git.corp.example\", "
-	                     "\"10.0.0.6\"]}",
-	                     &e));
+		load_project(c,
+			     "{\"allow\": [\"github.com\", \"10.0.0.5:22\", \"git.corp.example\", "
+			     "\"10.0.0.6\"]}",
+			     &e));
 	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
 	/* rules the user also allowed keep their power; the others only reach public addresses */
 	a = allow_join(c, false);
@@ -813,11 +811,11 @@ TEST(project_allow_in_allowlist_mode)
 	_cleanup_free_ char *e = NULL, *a = NULL, *p = NULL;
 
 	ASSERT_LOAD_OK(c, "{\"net\": \"allowlist\", \"allow\": [\"*.github.com\", \"pypi.org\", "
-	                  "\"npmjs.org:443\"]}");
+			  "\"npmjs.org:443\"]}");
 	ASSERT_OK(load_project(c,
-	                       "{\"allow\": [\"api.github.com:443\", \"npmjs.org\", "
-	                       "\"evil.com\", \"*.pypi.org\"]}",
-	                       &e));
+			       "{\"allow\": [\"api.github.com:443\", \"npmjs.org\", "
+			       "\"evil.com\", \"*.pypi.org\"]}",
+			       &e));
 	ASSERT_EQ(c->net, CONFIG_NET_ALLOWLIST);
 	a = allow_join(c, false);
 	p = allow_join(c, true);

@@ -21,9 +21,9 @@ TEST(cgroup_parse_self_unified)
 TEST(cgroup_parse_self_hybrid)
 {
 	static const char hybrid[] = "9:name=systemd:/\n"
-	                             "4:memory:/process_api/8cdb\n"
-	                             "1:cpu:/\n"
-	                             "0::/\n";
+				     "4:memory:/process_api/8cdb\n"
+				     "1:cpu:/\n"
+				     "0::/\n";
 	_cleanup_free_ char *p = NULL;
 
 	ASSERT_OK(cgroup_parse_self(hybrid, &p));
@@ -66,9 +66,9 @@ TEST(cgroup_controllers_has)
 TEST(subid_parse)
 {
 	static const char subuid[] = "# comment\n"
-	                             "alice:100000:65536\n"
-	                             "1002:300000:1000\n"
-	                             "bob:165536:65536\n";
+				     "alice:100000:65536\n"
+				     "1002:300000:1000\n"
+				     "bob:165536:65536\n";
 	unsigned long start = 0, count = 0;
 
 	ASSERT_OK(subid_parse(subuid, "bob", 1001, &start, &count));

@@ -60,7 +60,7 @@ static void tree_remove(struct tree *t)
 	char cmd[128];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", t->dir);
-	(void)system(cmd);
+	(void)system(cmd); /* NOLINT(cert-env33-c): a test's own temporary directory */
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -285,8 +285,8 @@ TEST(abstract_unix_socket_scoped)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa,
-	               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))),
-	          0);
+		       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))),
+		  0);
 	ASSERT_EQ(listen(fd, 4), 0);
 
 	ASSERT_OK(RUN_PROBE(setup_restrict_root_ro, NULL, &res, "abstract-connect", name));

@@ -174,7 +174,7 @@ TEST(netlink_socket_denied_except_route)
 TEST(other_socket_families_denied)
 {
 	static const char *const denied[] = { "packet", "vsock", "alg", "bluetooth",
-						"netlink-netfilter" };
+					      "netlink-netfilter" };
 	static const char *const kept[] = { "unix", "inet" };
 	struct child_result res;
 
@@ -222,7 +222,7 @@ TEST(mount_denied)
 TEST(kernel_surface_probes_denied)
 {
 	static const char *const attacks[] = { "bpf",   "userfaultfd", "perf-event", "keyctl",
-		                               "kexec", "init-module", "setns" };
+					       "kexec", "init-module", "setns" };
 	struct child_result res;
 
 	for (size_t i = 0; i < ELEMENTSOF(attacks); i++) {
@@ -355,7 +355,9 @@ static const struct allow_case {
 	{ "personality PER_LINUX", SYS_personality, { 0 } },
 	{ "socket AF_UNIX", SYS_socket, { AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0 } },
 	{ "socket AF_INET", SYS_socket, { AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0 } },
-	{ "socket AF_NETLINK NETLINK_ROUTE", SYS_socket, { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 } },
+	{ "socket AF_NETLINK NETLINK_ROUTE",
+	  SYS_socket,
+	  { AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 } },
 	{ "socketpair AF_UNIX", SYS_socketpair, { AF_UNIX, SOCK_STREAM, 0, 0 } },
 	{ "ioctl FIONREAD", SYS_ioctl, { 0, FIONREAD, 0 } },
 };
