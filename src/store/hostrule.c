@@ -30,56 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hostname.h"
 #include "common/macro.h"
 #include "common/xmalloc.h"
 #include "hostrule.h"
-
-static bool is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool host_name_is_valid(const char *s, size_t len)
-{
-	size_t label = 0;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || label > 63)
-				return false;
-			if (s[i - 1] == '-' || s[i - label] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-		label++;
-	}
-	return true;
-}
-
-/* The last label is all digits, or 0x followed by hex digits: what inet_aton() would take. */
-static bool last_label_is_numeric(const char *s, size_t len)
-{
-	const char *dot = memrchr(s, '.', len);
-	const char *l = dot ? dot + 1 : s;
-	size_t n = len - (size_t)(l - s);
-	size_t i = 0;
-
-	if (n >= 2 && l[0] == '0' && l[1] == 'x') {
-		for (i = 2; i < n; i++)
-			if (!strchr("0123456789abcdef", l[i]))
-				return false;
-		return true;
-	}
-	for (i = 0; i < n; i++)
-		if (l[i] < '0' || l[i] > '9')
-			return false;
-	return n > 0;
-}
 
 static int parse_port(const char *s, size_t len, uint16_t *ret, const char **why)
 {
@@ -191,7 +145,7 @@ static int host_rule_parse_lower(const char *s, size_t len, struct host_rule *re
 		*why = "'*' is only allowed as a whole first label, as in '*.example.com'";
 		return -EINVAL;
 	}
-	if (last_label_is_numeric(host, hlen)) {
+	if (host_name_last_label_is_numeric(host, hlen)) {
 		if (kind == HOST_WILDCARD || hlen >= sizeof(buf)) {
 			*why = "numeric host name that is not a dotted-quad IPv4 address";
 			return -EINVAL;
@@ -296,6 +250,15 @@ static bool name_below(const char *name, const char *suffix)
 	size_t n = strlen(name), s = strlen(suffix);
 
 	return n > s + 1 && name[n - s - 1] == '.' && streq(name + n - s, suffix);
+}
+
+bool host_rule_match_name(const struct host_rule *r, const char *name)
+{
+	if (r->kind == HOST_NAME)
+		return streq(r->host, name);
+	if (r->kind == HOST_WILDCARD)
+		return name_below(name, r->host);
+	return false;
 }
 
 /* Is the host pattern of @a contained in that of @b? */

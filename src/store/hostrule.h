@@ -9,14 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum host_kind {
-	HOST_NAME,     /* "example.com": exactly that name */
-	HOST_WILDCARD, /* "*.example.com": any name with at least one label before the suffix */
-	HOST_IPV4,
-	HOST_IPV6,
-	_HOST_KIND_MAX,
-	_HOST_KIND_INVALID = -EINVAL,
-};
+#include "common/hostname.h"
 
 /*
  * struct host_rule - one parsed, canonical rule
@@ -68,5 +61,15 @@ bool host_rule_equal(const struct host_rule *a, const struct host_rule *b);
 bool host_rule_intersect(const struct host_rule *a, const struct host_rule *b,
 			 struct host_rule *ret);
 
-/* host_name_is_valid() - letters, digits, '-', labels 1-63 bytes, at most 253 bytes */
-bool host_name_is_valid(const char *s, size_t len);
+/**
+ * host_rule_match_name() - does @r match the host name @name?
+ * @r: the rule
+ * @name: a canonical name (host_canonicalize() returned HOST_NAME for it)
+ *
+ * "example.com" matches only itself; "*.example.com" matches "a.example.com" and
+ * "a.b.example.com" but neither "example.com" nor "badexample.com". Address rules never match
+ * a name. Ports are not looked at.
+ *
+ * Return: true on a match.
+ */
+bool host_rule_match_name(const struct host_rule *r, const char *name);
