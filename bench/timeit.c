@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		r = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (r == 0 && errfile)
 		r = posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_APPEND,
-		                                     0600);
+						     0600);
 	else if (r == 0 && quiet)
 		r = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (r != 0) {

@@ -53,16 +53,20 @@ enum {
 };
 
 static const struct paddock_opt run_opts[] = {
-	{ "workspace", 'w', "DIR", false, "directory mounted read-write at its own path; the "
-	  "command starts there (default: the current directory)", 'w', "dir" },
-	{ "image", 0, "NAME", false, "root filesystem: 'host' (the host's, read-only)",
-	  OPT_IMAGE, "host" },
+	{ "workspace", 'w', "DIR", false,
+	  "directory mounted read-write at its own path; the "
+	  "command starts there (default: the current directory)",
+	  'w', "dir" },
+	{ "image", 0, "NAME", false, "root filesystem: 'host' (the host's, read-only)", OPT_IMAGE,
+	  "host" },
 	{ "profile", 0, "NAME", false, "agent profile (not in this version yet)", OPT_PROFILE,
 	  "claude codex pi gemini opencode aider shell" },
-	{ "net", 0, "MODE", false, "network: none (loopback only); public and allowlist come "
-	  "with the network support", OPT_NET, "none public allowlist" },
-	{ "allow", 0, "HOST[:PORT]", false, "allow a host (no effect with --net none)",
-	  OPT_ALLOW, NULL },
+	{ "net", 0, "MODE", false,
+	  "network: none (loopback only); public and allowlist come "
+	  "with the network support",
+	  OPT_NET, "none public allowlist" },
+	{ "allow", 0, "HOST[:PORT]", false, "allow a host (no effect with --net none)", OPT_ALLOW,
+	  NULL },
 	{ "deny", 0, "HOST[:PORT]", false, "deny a host (no effect with --net none)", OPT_DENY,
 	  NULL },
 	{ "secret", 0, "NAME", false, "expose a secret as a placeholder (not in this version yet)",
@@ -72,23 +76,31 @@ static const struct paddock_opt run_opts[] = {
 	{ "volume", 'v', "SRC:DST[:ro]", false, "extra bind mount (repeatable)", 'v', "file" },
 	{ "env", 'e', "NAME[=VALUE]", false, "pass or set an environment variable (repeatable)",
 	  'e', NULL },
-	{ "ssh-agent", 0, "confirm", true, "forward a filtered ssh-agent (not in this version "
-	  "yet)", OPT_SSH_AGENT, NULL },
-	{ "review", 0, NULL, false, "put the workspace behind a copy-on-write layer (not in this "
-	  "version yet)", OPT_REVIEW, NULL },
+	{ "ssh-agent", 0, "confirm", true,
+	  "forward a filtered ssh-agent (not in this version "
+	  "yet)",
+	  OPT_SSH_AGENT, NULL },
+	{ "review", 0, NULL, false,
+	  "put the workspace behind a copy-on-write layer (not in this "
+	  "version yet)",
+	  OPT_REVIEW, NULL },
 	{ "memory", 0, "SIZE", false, "memory limit (not enforceable in this version: refused)",
 	  OPT_MEMORY, NULL },
-	{ "pids", 0, "N", false, "process limit (default 4096; RLIMIT_NPROC per sandbox)",
-	  OPT_PIDS, NULL },
+	{ "pids", 0, "N", false, "process limit (default 4096; RLIMIT_NPROC per sandbox)", OPT_PIDS,
+	  NULL },
 	{ "cpus", 0, "N", false, "CPU limit (not enforceable in this version: refused)", OPT_CPUS,
 	  NULL },
 	{ "root", 0, NULL, false, "run the command as uid 0 inside the sandbox", OPT_ROOT, NULL },
-	{ "tty", 't', NULL, false, "run the command on a pseudo-terminal (default when stdin is "
-	  "one)", 't', NULL },
+	{ "tty", 't', NULL, false,
+	  "run the command on a pseudo-terminal (default when stdin is "
+	  "one)",
+	  't', NULL },
 	{ "interactive", 'i', NULL, false, "keep stdin open (default when stdin is a terminal)",
 	  'i', NULL },
-	{ "name", 0, "NAME", false, "make the sandbox persistent under NAME (not in this version "
-	  "yet)", OPT_NAME, NULL },
+	{ "name", 0, "NAME", false,
+	  "make the sandbox persistent under NAME (not in this version "
+	  "yet)",
+	  OPT_NAME, NULL },
 	{ "hostname", 0, "NAME", false, "the sandbox's hostname (default: paddock)", OPT_HOSTNAME,
 	  NULL },
 	{ "keep-log", 0, NULL, false, "keep the audit log after exit (not in this version yet)",
@@ -227,7 +239,8 @@ static int check_supported(const struct paddock_config *c)
 				       "paddock yet (needs the cgroup support); remove --cpus or "
 				       "\"cpus\" from the config");
 	if (c->pids > (1UL << 22))
-		return log_error_errno(EINVAL, "run: pids limit %llu is too large (at most 4194304)",
+		return log_error_errno(EINVAL,
+				       "run: pids limit %llu is too large (at most 4194304)",
 				       (unsigned long long)c->pids);
 	return 0;
 }
@@ -299,8 +312,8 @@ static int cmd_run_exec(int argc, char **argv)
 
 		home = path_normalize(h && *h == '/' ? h : pw ? pw->pw_dir : "/");
 		if (!home)
-			return log_error_errno(EINVAL, "run: HOME '%s' is not a clean absolute path",
-					       h);
+			return log_error_errno(EINVAL,
+					       "run: HOME '%s' is not a clean absolute path", h);
 	}
 
 	/* where */
@@ -421,9 +434,10 @@ static int cmd_run_exec(int argc, char **argv)
 
 		r = env_build(&ein, &spec.envp, &bad);
 		if (r == -EPERM) {
-			log_error("run: --env '%s': this variable makes programs load code and never "
-				  "enters a sandbox",
-				  bad);
+			log_error(
+				"run: --env '%s': this variable makes programs load code and never "
+				"enters a sandbox",
+				bad);
 			goto out;
 		}
 		if (r < 0) {
@@ -445,10 +459,14 @@ static int cmd_run_exec(int argc, char **argv)
 
 	{
 		struct prepare_ctx pc = {
-			.rs = &rs, .runtime = runtime, .workspace = workspace, .ws_fd = ws_fd,
+			.rs = &rs,
+			.runtime = runtime,
+			.workspace = workspace,
+			.ws_fd = ws_fd,
 			.protect = &protect,
 		};
-		struct supervisor_hooks hooks = { .prepare = prepare_placeholders, .userdata = &pc };
+		struct supervisor_hooks hooks = { .prepare = prepare_placeholders,
+						  .userdata = &pc };
 
 		r = supervisor_run(&spec, &hooks);
 	}

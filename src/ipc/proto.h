@@ -16,13 +16,13 @@
 #define MSG_PATH_MAX          512
 
 enum msg_type {
-	MSG_GO = 1,       /* supervisor -> init: ids are mapped, go on (struct msg_go) */
-	MSG_SETUP_ERROR,  /* init -> supervisor: a setup step failed (struct msg_error) */
-	MSG_PTY,          /* init -> supervisor: the pty master (fd) */
-	MSG_STARTED,      /* init -> supervisor: the command runs (struct msg_started) */
-	MSG_EXIT,         /* init -> supervisor: the command ended (struct msg_exit) */
-	MSG_SIGNAL,       /* supervisor -> init: signal every process of the sandbox */
-	MSG_READY,        /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
+	MSG_GO = 1,      /* supervisor -> init: ids are mapped, go on (struct msg_go) */
+	MSG_SETUP_ERROR, /* init -> supervisor: a setup step failed (struct msg_error) */
+	MSG_PTY,         /* init -> supervisor: the pty master (fd) */
+	MSG_STARTED,     /* init -> supervisor: the command runs (struct msg_started) */
+	MSG_EXIT,        /* init -> supervisor: the command ended (struct msg_exit) */
+	MSG_SIGNAL,      /* supervisor -> init: signal every process of the sandbox */
+	MSG_READY,       /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
 	_MSG_TYPE_MAX,
 };
 

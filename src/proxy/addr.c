@@ -173,7 +173,7 @@ static bool v6_prefix_match(const uint8_t *a, const uint8_t *prefix, unsigned le
 }
 
 static enum addr_class v4_class_at(const uint8_t *b, const int idx[4], bool xor,
-                                   const struct addr_set *self)
+				   const struct addr_set *self)
 {
 	struct in_addr in;
 	uint8_t v[4];
@@ -196,8 +196,8 @@ static bool suffix_is_zero(const uint8_t *b, size_t from)
 static enum addr_class v6_class(const struct in6_addr *in6, const struct addr_set *self)
 {
 	static const int at96[4] = { 12, 13, 14, 15 }, at6to4[4] = { 2, 3, 4, 5 },
-	                 teredo_server[4] = { 4, 5, 6, 7 }, at48[4] = { 6, 7, 9, 10 },
-	                 at56[4] = { 7, 9, 10, 11 }, at64[4] = { 9, 10, 11, 12 };
+			 teredo_server[4] = { 4, 5, 6, 7 }, at48[4] = { 6, 7, 9, 10 },
+			 at56[4] = { 7, 9, 10, 11 }, at64[4] = { 9, 10, 11, 12 };
 	const uint8_t *b = in6->s6_addr;
 	enum addr_class c = ADDR_RESERVED;
 	size_t i;
@@ -328,8 +328,8 @@ socklen_t addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_
 const char *addr_to_string(const struct addr *a, char *buf)
 {
 	if (!inet_ntop(a->family,
-	               a->family == AF_INET ? (const void *)&a->in : (const void *)&a->in6, buf,
-	               ADDR_STRLEN))
+		       a->family == AF_INET ? (const void *)&a->in : (const void *)&a->in6, buf,
+		       ADDR_STRLEN))
 		strcpy(buf, "?");
 	return buf;
 }

@@ -135,7 +135,7 @@ static bool is_host_char(char c)
  * sub-delims, no IPv6 zone.
  */
 static int parse_authority(const char *s, size_t len, bool need_port, struct http_authority *ret,
-                           const char **why)
+			   const char **why)
 {
 	struct http_authority a = {};
 	const char *rest;
@@ -372,7 +372,7 @@ struct seen {
 };
 
 static int parse_field(const char *s, size_t len, struct http_head *h, struct seen *seen,
-                       const char **why)
+		       const char **why)
 {
 	struct http_field f;
 	const char *colon = NULL;
@@ -435,7 +435,7 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 		seen->transfer_encoding = true;
 		if (!span_eq_ci(f.value, "chunked"))
 			return fail(why, "Transfer-Encoding other than exactly \"chunked\"",
-			            -EBADMSG);
+				    -EBADMSG);
 	} else if (span_eq_ci(f.name, "connection")) {
 		r = parse_connection(f.value, &h->conn, why);
 		if (r < 0)
@@ -476,8 +476,8 @@ static int check_head(struct http_head *h, const struct seen *seen, const char *
 	}
 
 	h->body = seen->transfer_encoding ? HTTP_BODY_CHUNKED
-	          : seen->content_length  ? HTTP_BODY_LENGTH
-	                                  : HTTP_BODY_NONE;
+		  : seen->content_length  ? HTTP_BODY_LENGTH
+					  : HTTP_BODY_NONE;
 	if (h->body != HTTP_BODY_LENGTH)
 		h->content_length = 0;
 	if (h->conn & HTTP_CONN_CLOSE)
@@ -512,7 +512,7 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 				return -EAGAIN;
 			if (i == pos && line > 0 && (buf[i] == ' ' || buf[i] == '\t')) {
 				r = fail(&why, "obs-fold (line starting with whitespace)",
-				         -EBADMSG);
+					 -EBADMSG);
 				goto fail;
 			}
 			if (buf[i] == '\0') {

@@ -128,7 +128,7 @@ static int parse_server_name(struct reader ext, char **ret, const char **why)
 			return fail(why, "NUL byte in server_name", -EBADMSG);
 		if (name.p[i] <= 0x20 || name.p[i] >= 0x7f)
 			return fail(why, "space, control or non-ASCII byte in server_name",
-			            -EBADMSG);
+				    -EBADMSG);
 	}
 	*ret = xstrndup((const char *)name.p, name.len);
 	return 0;
@@ -219,7 +219,7 @@ static int parse_client_hello(struct reader m, struct peek_result *res, const ch
 			seen[type / 8] |= (uint8_t)(1u << (type % 8));
 			if (seen_psk)
 				return fail(why, "pre_shared_key is not the last extension",
-				            -EBADMSG);
+					    -EBADMSG);
 
 			switch (type) {
 			case TLS_EXT_SERVER_NAME:
@@ -238,7 +238,7 @@ static int parse_client_hello(struct reader m, struct peek_result *res, const ch
 			case TLS_EXT_ECH:
 			case TLS_EXT_ESNI:
 				r = fail(why, "encrypted ClientHello hides the server name",
-				         -EPROTONOSUPPORT);
+					 -EPROTONOSUPPORT);
 				break;
 			default:
 				r = 0;
@@ -271,12 +271,12 @@ static int classify_tls(const uint8_t *buf, size_t len, struct peek_result *res,
 		/* the record header, checked byte by byte as it arrives */
 		if (off < len && buf[off] != TLS_RECORD_HANDSHAKE)
 			return fail(why, "TLS record other than handshake inside the ClientHello",
-			            -EBADMSG);
+				    -EBADMSG);
 		if (off + 1 < len && buf[off + 1] != 3)
 			return fail(why, "TLS record of an unknown version", -EBADMSG);
 		if (off + 2 < len && (buf[off + 2] < 1 || buf[off + 2] > 4))
 			return fail(why, "TLS record of an unsupported version",
-			            buf[off + 2] == 0 ? -EPROTONOSUPPORT : -EBADMSG);
+				    buf[off + 2] == 0 ? -EPROTONOSUPPORT : -EBADMSG);
 		if (off + 5 > len) {
 			res->kind = PEEK_NEED_MORE;
 			return 0;
@@ -294,7 +294,8 @@ static int classify_tls(const uint8_t *buf, size_t len, struct peek_result *res,
 		if (want != SIZE_MAX)
 			take = MIN(take, want - have);
 		if (have + take > PEEK_HELLO_MAX)
-			take = PEEK_HELLO_MAX - have; /* @msg's size; the length check below fails */
+			take = PEEK_HELLO_MAX -
+			       have; /* @msg's size; the length check below fails */
 		memcpy(msg + have, buf + off, take);
 		have += take;
 		if (want == SIZE_MAX && have >= 1 && msg[0] != TLS_HANDSHAKE_CLIENT_HELLO)

@@ -108,7 +108,7 @@ const char *policy_decision_to_string(enum policy_decision d)
 }
 
 int policy_add_host_parse(const char *s, char **ret_name, struct addr *ret_addr,
-                          const char **reterr_why)
+			  const char **reterr_why)
 {
 	_cleanup_free_ char *name = NULL, *ip = NULL;
 	const char *colon, *why;
@@ -169,7 +169,7 @@ struct policy *policy_free(struct policy *p)
 }
 
 static int rules_copy(const struct host_rule *in, size_t n, const char *prefix,
-                      struct policy_rule **ret)
+		      struct policy_rule **ret)
 {
 	struct policy_rule *out = xcalloc(n ? n : 1, sizeof(*out));
 	size_t done = 0;
@@ -204,9 +204,9 @@ static int rules_copy(const struct host_rule *in, size_t n, const char *prefix,
 		if (r < 0)
 			break;
 		o->r = (struct host_rule){ .kind = h->kind,
-			                   .host = xstrdup(h->host),
-			                   .port = h->port,
-			                   .project_only = h->project_only };
+					   .host = xstrdup(h->host),
+					   .port = h->port,
+					   .project_only = h->project_only };
 		f = host_rule_format(h);
 		o->text = xasprintf("%s:%s", prefix, f);
 	}
@@ -219,7 +219,7 @@ static int rules_copy(const struct host_rule *in, size_t n, const char *prefix,
 }
 
 int policy_new(const struct paddock_config *c, char *const *add_hosts,
-               const struct addr_set *host_self, struct policy **ret)
+	       const struct addr_set *host_self, struct policy **ret)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	int r;
@@ -272,7 +272,7 @@ static bool rule_is_addr(const struct policy_rule *r)
 }
 
 static const struct policy_host *host_find(const struct policy *p, const char *name,
-                                           const struct addr *addr)
+					   const struct addr *addr)
 {
 	for (size_t i = 0; i < p->n_hosts; i++)
 		if (streq(p->hosts[i].name, name) && (!addr || addr_equal(&p->hosts[i].addr, addr)))
@@ -298,7 +298,7 @@ static enum policy_decision deny(const char **ret_rule, const char *text)
 
 /* The whole decision; @name and @addr may each be NULL but not both. */
 static enum policy_decision check(const struct policy *p, const char *name, uint16_t port,
-                                  const struct addr *addr, const char **ret_rule)
+				  const struct addr *addr, const char **ret_rule)
 {
 	const char *listed = NULL;
 	enum addr_class class;
@@ -311,7 +311,7 @@ static enum policy_decision check(const struct policy *p, const char *name, uint
 	for (size_t i = 0; i < p->n_deny; i++) {
 		const struct policy_rule *r = &p->deny[i];
 		bool hit = rule_is_addr(r) ? addr && addr_equal(&r->addr, addr)
-		                           : name && host_rule_match_name(&r->r, name);
+					   : name && host_rule_match_name(&r->r, name);
 
 		if (hit && port_matches(r->r.port, port, true))
 			return deny(ret_rule, r->text);
@@ -320,7 +320,7 @@ static enum policy_decision check(const struct policy *p, const char *name, uint
 	if (name)
 		for (size_t i = 0; i < ELEMENTSOF(builtin_denied); i++) {
 			struct host_rule b = { .kind = builtin_denied[i].kind,
-				               .host = (char *)builtin_denied[i].host };
+					       .host = (char *)builtin_denied[i].host };
 
 			if (host_rule_match_name(&b, name) && !builtin_overridden(p, name))
 				return deny(ret_rule, builtin_denied[i].text);
@@ -329,7 +329,7 @@ static enum policy_decision check(const struct policy *p, const char *name, uint
 	for (size_t i = 0; i < p->n_allow && !listed; i++) {
 		const struct policy_rule *r = &p->allow[i];
 		bool hit = name ? !rule_is_addr(r) && host_rule_match_name(&r->r, name)
-		                : rule_is_addr(r) && addr_equal(&r->addr, addr);
+				: rule_is_addr(r) && addr_equal(&r->addr, addr);
 
 		if (hit && port_matches(r->r.port, port, false))
 			listed = r->text;
@@ -408,7 +408,7 @@ static int host_check_canonical(const char *host, struct addr *ret_addr)
 }
 
 enum policy_decision policy_check_name(const struct policy *p, const char *host, uint16_t port,
-                                       const char **ret_rule)
+				       const char **ret_rule)
 {
 	struct addr a;
 	int kind;
@@ -426,7 +426,7 @@ enum policy_decision policy_check_name(const struct policy *p, const char *host,
 }
 
 enum policy_decision policy_check_addr(const struct policy *p, const char *host, uint16_t port,
-                                       const struct addr *addr, const char **ret_rule)
+				       const struct addr *addr, const char **ret_rule)
 {
 	struct addr literal;
 	int kind;
@@ -452,7 +452,7 @@ enum policy_decision policy_check_addr(const struct policy *p, const char *host,
 }
 
 size_t policy_add_host_lookup(const struct policy *p, const char *host, struct addr *ret,
-                              size_t max)
+			      size_t max)
 {
 	size_t n = 0;
 

@@ -54,7 +54,7 @@ struct policy;
  * Return: 0 or -EINVAL.
  */
 int policy_add_host_parse(const char *s, char **ret_name, struct addr *ret_addr,
-                          const char **reterr_why);
+			  const char **reterr_why);
 
 /**
  * policy_new() - build the policy of one sandbox
@@ -69,7 +69,7 @@ int policy_add_host_parse(const char *s, char **ret_name, struct addr *ret_addr,
  * NULL policy.
  */
 int policy_new(const struct paddock_config *c, char *const *add_hosts,
-               const struct addr_set *host_self, struct policy **ret);
+	       const struct addr_set *host_self, struct policy **ret);
 
 /* policy_free() - free @p (NULL is fine); returns NULL */
 struct policy *policy_free(struct policy *p);
@@ -97,7 +97,7 @@ enum config_net policy_mode(const struct policy *p);
  * Return: POLICY_ALLOW or POLICY_DENY.
  */
 enum policy_decision policy_check_name(const struct policy *p, const char *host, uint16_t port,
-                                       const char **ret_rule);
+				       const char **ret_rule);
 
 /**
  * policy_check_addr() - may the proxy dial @addr on @port for a connection to @host?
@@ -117,7 +117,7 @@ enum policy_decision policy_check_name(const struct policy *p, const char *host,
  * Return: POLICY_ALLOW or POLICY_DENY.
  */
 enum policy_decision policy_check_addr(const struct policy *p, const char *host, uint16_t port,
-                                       const struct addr *addr, const char **ret_rule);
+				       const struct addr *addr, const char **ret_rule);
 
 /**
  * policy_add_host_lookup() - the --add-host addresses of a name
@@ -132,7 +132,7 @@ enum policy_decision policy_check_addr(const struct policy *p, const char *host,
  * Return: the number of addresses the name has (may be more than @max), 0 when it has none.
  */
 size_t policy_add_host_lookup(const struct policy *p, const char *host, struct addr *ret,
-                              size_t max);
+			      size_t max);
 
 /* policy_decision_to_string() - "allow" or "deny" */
 const char *policy_decision_to_string(enum policy_decision d);

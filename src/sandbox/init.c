@@ -281,8 +281,10 @@ void init_main(const struct sandbox_spec *spec, int sock)
 		if (unlockpt(master) < 0 || ptsname_r(master, slave_buf, sizeof(slave_buf)) != 0)
 			init_fail(sock, STEP_PTY, -errno, "/dev/ptmx");
 		if (go.ws_row && go.ws_col) {
-			struct winsize ws = { .ws_row = go.ws_row, .ws_col = go.ws_col,
-					      .ws_xpixel = go.ws_xpixel, .ws_ypixel = go.ws_ypixel };
+			struct winsize ws = { .ws_row = go.ws_row,
+					      .ws_col = go.ws_col,
+					      .ws_xpixel = go.ws_xpixel,
+					      .ws_ypixel = go.ws_ypixel };
 
 			(void)ioctl(master, TIOCSWINSZ, &ws);
 		}
@@ -329,7 +331,8 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	if (sfd < 0)
 		_exit(1);
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN },
+					 { .fd = sfd, .events = POLLIN } };
 
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)

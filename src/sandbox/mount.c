@@ -36,10 +36,10 @@
 #include "mount.h"
 #include "steps.h"
 
-#define BASE     "/tmp"
-#define NEWROOT  "/newroot"
-#define OLDROOT  "/oldroot"
-#define MASK_DIR "/mask-dir"
+#define BASE      "/tmp"
+#define NEWROOT   "/newroot"
+#define OLDROOT   "/oldroot"
+#define MASK_DIR  "/mask-dir"
 #define MASK_FILE "/mask-file"
 
 /* a static buffer: init is single-threaded and reports one failure */
@@ -118,8 +118,8 @@ static int set_attr(const char *path, unsigned long long set, bool recursive)
 {
 	struct mount_attr attr = { .attr_set = set };
 
-	return RET_NERRNO(mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr,
-					sizeof(attr)));
+	return RET_NERRNO(
+		mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)));
 }
 
 static int bind(const char *src, const char *dst, bool ro, bool nodev)

@@ -328,7 +328,8 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		for (size_t i = 0; in->protect && i < in->protect->n; i++) {
 			_cleanup_free_ char *rel = xstrdup(in->protect->items[i].rel);
 
-			for (char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+			for (char *slash = strchr(rel, '/'); slash;
+			     slash = strchr(slash + 1, '/')) {
 				*slash = '\0';
 				if (!strv_contains(pins, rel))
 					strv_extend(&pins, rel);

@@ -145,8 +145,8 @@ static int resolve(int ws_fd, const char *ws_path, const char *rel_in, char **re
 		while (*s) {
 			const char *e = strchrnul(s, '/');
 			_cleanup_free_ char *comp = xstrndup(s, (size_t)(e - s));
-			_cleanup_free_ char *next = *done ? xasprintf("%s/%s", done, comp)
-							  : xstrdup(comp);
+			_cleanup_free_ char *next =
+				*done ? xasprintf("%s/%s", done, comp) : xstrdup(comp);
 			bool last = *e == '\0';
 			struct stat st;
 
@@ -201,8 +201,8 @@ static int resolve(int ws_fd, const char *ws_path, const char *rel_in, char **re
 				return 0;
 			}
 			{
-				int nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-								    O_CLOEXEC);
+				int nfd = openat(dfd, comp,
+						 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 				if (nfd < 0)
 					return -errno;
@@ -247,8 +247,8 @@ static void set_add(struct protect_set *set, char *rel /* takes */, enum protect
 	set->items[set->n++] = (struct protect_item){ rel, a, placeholder, false };
 }
 
-static int protect_one(int ws_fd, const char *ws_path, const char *pattern,
-		       struct protect_set *set, char **reterr_detail)
+static int protect_one(int ws_fd, const char *ws_path, const char *pattern, struct protect_set *set,
+		       char **reterr_detail)
 {
 	_cleanup_free_ char *p = xstrdup(pattern), *rel = NULL;
 	enum resolved_kind kind;
@@ -493,7 +493,8 @@ int protect_remove_placeholder(int ws_fd, const char *rel, bool dir)
 		if ((size_t)st.st_size != want)
 			return -EEXIST;
 		if (want > 0) {
-			_cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int fd =
+				openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (fd < 0 || read(fd, buf, sizeof(buf)) != (ssize_t)want ||
 			    memcmp(buf, content, want) != 0)

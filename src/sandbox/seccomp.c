@@ -158,7 +158,7 @@ static const uint64_t socket_domains_allowed[] = { AF_UNIX, AF_INET, AF_INET6, A
  * All comparisons in @cmp must match (AND) for the rule to apply.
  */
 static int seccomp_deny(scmp_filter_ctx ctx, const char *name, int err, unsigned int n_cmp,
-                        const struct scmp_arg_cmp *cmp)
+			const struct scmp_arg_cmp *cmp)
 {
 	int nr;
 
@@ -176,7 +176,7 @@ static int seccomp_deny(scmp_filter_ctx ctx, const char *name, int err, unsigned
  * cover it, each a masked compare of the full 64 bits (as a CIDR range becomes prefixes).
  */
 static int seccomp_deny_arg0_range(scmp_filter_ctx ctx, const char *name, int err, uint64_t lo,
-                                   uint64_t hi)
+				   uint64_t hi)
 {
 	struct scmp_arg_cmp cmp;
 
@@ -213,7 +213,7 @@ static int seccomp_deny_arg0_range(scmp_filter_ctx ctx, const char *name, int er
  * ascending), by denying each gap between the allowed values
  */
 static int seccomp_deny_arg0_outside(scmp_filter_ctx ctx, const char *name, int err,
-                                     const uint64_t *allowed, size_t n_allowed)
+				     const uint64_t *allowed, size_t n_allowed)
 {
 	uint64_t lo = 0;
 	int r;
@@ -271,15 +271,15 @@ static int seccomp_add_rules(scmp_filter_ctx ctx, const struct seccomp_opts *opt
 	}
 
 	r = seccomp_deny_arg0_outside(ctx, "personality", EPERM, personality_allowed,
-	                              ELEMENTSOF(personality_allowed));
+				      ELEMENTSOF(personality_allowed));
 	if (r < 0)
 		return r;
 
 	static const char *const socket_calls[] = { "socket", "socketpair" };
 	for (size_t i = 0; i < ELEMENTSOF(socket_calls); i++) {
 		r = seccomp_deny_arg0_outside(ctx, socket_calls[i], EAFNOSUPPORT,
-		                              socket_domains_allowed,
-		                              ELEMENTSOF(socket_domains_allowed));
+					      socket_domains_allowed,
+					      ELEMENTSOF(socket_domains_allowed));
 		if (r < 0)
 			return r;
 	}

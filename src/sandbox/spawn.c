@@ -26,8 +26,8 @@
 #include "ipc/msg.h"
 #include "spawn.h"
 
-#define SANDBOX_CLONE_FLAGS                                                                         \
-	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |  \
+#define SANDBOX_CLONE_FLAGS                                                                        \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP)
 
 static int write_proc(pid_t pid, const char *file, const char *s)

@@ -14,24 +14,24 @@
 #include <sys/types.h>
 
 enum mount_kind {
-	MOUNT_BIND_RO,    /* host path -> same or other path, read-only, recursive */
-	MOUNT_BIND_RW,    /* host path -> path, read-write, recursive */
-	MOUNT_BIND_DEV,   /* a host device node */
-	MOUNT_TMPFS,      /* empty tmpfs, @mode */
-	MOUNT_MASK_DIR,   /* an empty read-only directory over a path that exists */
-	MOUNT_MASK_FILE,  /* an empty read-only file over a path that exists */
-	MOUNT_REBIND_RO,  /* a path already in the sandbox, made read-only (protected paths) */
-	MOUNT_REBIND,     /* a directory bound onto itself, read-write: it cannot be renamed */
-	MOUNT_SYMLINK,    /* a symlink @dst -> @src */
-	MOUNT_DIR,        /* an empty directory in the sandbox's own tmpfs */
+	MOUNT_BIND_RO,   /* host path -> same or other path, read-only, recursive */
+	MOUNT_BIND_RW,   /* host path -> path, read-write, recursive */
+	MOUNT_BIND_DEV,  /* a host device node */
+	MOUNT_TMPFS,     /* empty tmpfs, @mode */
+	MOUNT_MASK_DIR,  /* an empty read-only directory over a path that exists */
+	MOUNT_MASK_FILE, /* an empty read-only file over a path that exists */
+	MOUNT_REBIND_RO, /* a path already in the sandbox, made read-only (protected paths) */
+	MOUNT_REBIND,    /* a directory bound onto itself, read-write: it cannot be renamed */
+	MOUNT_SYMLINK,   /* a symlink @dst -> @src */
+	MOUNT_DIR,       /* an empty directory in the sandbox's own tmpfs */
 	_MOUNT_KIND_MAX,
 };
 
 struct sandbox_mount {
 	enum mount_kind kind;
-	char *src; /* host path (BIND_*), link target (SYMLINK); NULL otherwise */
-	char *dst; /* path inside the sandbox */
-	mode_t mode; /* TMPFS, DIR */
+	char *src;     /* host path (BIND_*), link target (SYMLINK); NULL otherwise */
+	char *dst;     /* path inside the sandbox */
+	mode_t mode;   /* TMPFS, DIR */
 	bool optional; /* skip silently when @src does not exist */
 };
 
@@ -54,14 +54,14 @@ struct sandbox_spec {
 	struct sandbox_mount *mounts;
 	size_t n_mounts;
 	size_t protect_from; /* mounts from here on cover placeholders: wait for MSG_READY */
-	char *workspace; /* resolved host path, mounted rw at the same path */
-	char *home;      /* $HOME inside */
+	char *workspace;     /* resolved host path, mounted rw at the same path */
+	char *home;          /* $HOME inside */
 	char **rw_paths; /* where the command may write (Landlock RW), e.g. workspace, home, /tmp */
 
 	/* the command */
 	char **argv;
 	char **envp;
-	bool tty;        /* run on a pseudo-terminal */
+	bool tty;         /* run on a pseudo-terminal */
 	bool interactive; /* keep stdin open (pipe mode); a tty is always interactive */
 
 	enum net_mode net;

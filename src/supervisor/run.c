@@ -59,8 +59,8 @@ struct run {
 	int master;
 	struct bufferevent *in, *out, *pty;
 
-	int status;    /* wait status from MSG_EXIT, -1 until then */
-	int result;    /* what supervisor_run() returns when set (>= 0 or -errno) */
+	int status; /* wait status from MSG_EXIT, -1 until then */
+	int result; /* what supervisor_run() returns when set (>= 0 or -errno) */
 	bool done;
 	bool started;
 	bool exited;
@@ -133,8 +133,7 @@ static void winsize_forward(struct run *r)
 
 	if (r->master < 0)
 		return;
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
-	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(r->master, TIOCSWINSZ, &ws);
 }
 
@@ -422,8 +421,9 @@ static int send_ready(struct run *r, const struct supervisor_hooks *hooks)
 int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hooks *hooks)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCHLD };
-	struct run r = { .spec = spec, .sock = -EBADF, .master = -EBADF, .status = -1,
-			 .result = INT_MIN };
+	struct run r = {
+		.spec = spec, .sock = -EBADF, .master = -EBADF, .status = -1, .result = INT_MIN
+	};
 	struct msg_go go = {};
 	const char *what = NULL;
 	int q;
@@ -453,12 +453,14 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 	q = sandbox_spawn(spec, &go, &r.init_pid, &r.sock, &what);
 	if (q < 0) {
 		if (streq(what, "clone") && (q == -EPERM || q == -ENOSPC || q == -EINVAL))
-			log_error_errno(q, "Failed to create the sandbox's namespaces: %m; user "
-					   "namespaces may be disabled or restricted here (AppArmor, "
-					   "user.max_user_namespaces); run 'paddock doctor'");
+			log_error_errno(q,
+					"Failed to create the sandbox's namespaces: %m; user "
+					"namespaces may be disabled or restricted here (AppArmor, "
+					"user.max_user_namespaces); run 'paddock doctor'");
 		else
-			log_error_errno(q, "Failed to start the sandbox (%s): %m; run 'paddock "
-					   "doctor'",
+			log_error_errno(q,
+					"Failed to start the sandbox (%s): %m; run 'paddock "
+					"doctor'",
 					what);
 		goto out;
 	}

@@ -50,8 +50,8 @@ static unsigned long long proc_start_time(pid_t pid)
 	return t;
 }
 
-int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace,
-		    int ws_fd, const struct protect_set *set)
+int runstate_create(struct runstate *rs, const char *runtime_dir, const char *workspace, int ws_fd,
+		    const struct protect_set *set)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/run-%d", runtime_dir, (int)getpid());
 	_cleanup_free_ char *file = NULL, *buf = NULL;

@@ -35,7 +35,7 @@ static struct policy *policies[_P_MAX];
 static struct addr_set *host_self;
 
 static struct policy *make(const char *net, const char *const *allow, const char *const *deny,
-                           char *const *add_hosts)
+			   char *const *add_hosts)
 {
 	struct paddock_config *c = config_new();
 	struct policy *p = NULL;
@@ -54,12 +54,12 @@ static struct policy *make(const char *net, const char *const *allow, const char
 static void init(void)
 {
 	static const char *const names[] = { "github.com:443", "*.example.com",
-		                             "xn--bcher-kva.example", NULL };
+					     "xn--bcher-kva.example", NULL };
 	static const char *const deny[] = { "*.evil.com", "bad.example.com", NULL };
 	static const char *const explicit[] = { "10.0.0.5:8080",      "127.0.0.1",     "[::1]:22",
-		                                "169.254.169.254:80", "a.example.com", NULL };
+						"169.254.169.254:80", "a.example.com", NULL };
 	static char *const hosts[] = { "db.test:10.0.0.7", "a.example.com:192.168.1.1",
-		                       "v6.test:fd00::7", NULL };
+				       "v6.test:fd00::7", NULL };
 
 	struct addr a;
 
@@ -79,7 +79,7 @@ static void init(void)
 static bool explicit_for(const char *rule, const struct addr *a, const char *host)
 {
 	static const char *const ok[] = { "allow:10.0.0.5:8080", "allow:127.0.0.1",
-		                          "allow:[::1]:22", "allow:169.254.169.254:80" };
+					  "allow:[::1]:22", "allow:169.254.169.254:80" };
 	char buf[ADDR_STRLEN], *want;
 	bool r = false;
 
@@ -234,7 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d == POLICY_ALLOW) {
 			char *c2 = NULL;
 			int k2 = strchr(raw, ':') ? HOST_IPV6
-			                          : host_canonicalize(raw, strlen(raw), &c2);
+						  : host_canonicalize(raw, strlen(raw), &c2);
 
 			PADDOCK_ASSERT(k2 >= 0);
 			PADDOCK_ASSERT(k2 == HOST_IPV6 || streq(c2, raw));

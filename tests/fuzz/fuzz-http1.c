@@ -26,7 +26,7 @@ static bool span_inside(struct http_span s, const char *buf, size_t len)
 static bool span_clean(struct http_span s)
 {
 	return !s.p || (!memchr(s.p, '\0', s.len) && !memchr(s.p, '\r', s.len) &&
-	                !memchr(s.p, '\n', s.len));
+			!memchr(s.p, '\n', s.len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = http1_parse_head(buf, size, &h, &why);
 	if (r < 0) {
 		PADDOCK_ASSERT(r == -EAGAIN || r == -EBADMSG || r == -E2BIG ||
-		               r == -EPROTONOSUPPORT);
+			       r == -EPROTONOSUPPORT);
 		PADDOCK_ASSERT(r == -EAGAIN || (why && *why));
 		return 0;
 	}
@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PADDOCK_ASSERT(span_inside(h.target.authority.host, buf, n));
 	PADDOCK_ASSERT(span_inside(h.host.host, buf, n));
 	PADDOCK_ASSERT(!h.has_host ||
-	               (h.host.host.len > 0 && h.host.host.len <= HTTP1_HOST_MAX &&
-	                !memchr(h.host.host.p, '@', h.host.host.len) && span_clean(h.host.host)));
+		       (h.host.host.len > 0 && h.host.host.len <= HTTP1_HOST_MAX &&
+			!memchr(h.host.host.p, '@', h.host.host.len) && span_clean(h.host.host)));
 	PADDOCK_ASSERT(span_inside(h.upgrade, buf, n));
 	for (size_t i = 0; i < h.n_fields; i++) {
 		PADDOCK_ASSERT(span_inside(h.fields[i].name, buf, n) && h.fields[i].name.len > 0);
@@ -71,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (h.has_host &&
 	    (h.target.form == HTTP_TARGET_ABSOLUTE || h.target.form == HTTP_TARGET_AUTHORITY))
 		PADDOCK_ASSERT(http1_name_equal(h.host.host.p, h.host.host.len,
-		                                h.target.authority.host.p,
-		                                h.target.authority.host.len));
+						h.target.authority.host.p,
+						h.target.authority.host.len));
 
 	r2 = http1_parse_head(buf, n, &h2, &why);
 	PADDOCK_ASSERT(r2 == r);

@@ -32,7 +32,7 @@ static void check_class(const char *s, enum addr_class want)
 
 	if (got != want)
 		TAP_FAIL("%s: class %s, expected %s", s, addr_class_to_string(got),
-		         addr_class_to_string(want));
+			 addr_class_to_string(want));
 }
 
 /* Every IPv4 case: its class, and the worst-of rule for each IPv6 form carrying it. */
@@ -92,7 +92,7 @@ TEST(ipv4_classes)
 }
 
 static void v6_with(const char *fmt_prefix, const uint8_t v4[4], const int pos[4], bool xor,
-                    char *out)
+		    char *out)
 {
 	struct in6_addr a;
 
@@ -106,8 +106,8 @@ static void v6_with(const char *fmt_prefix, const uint8_t v4[4], const int pos[4
 TEST(ipv6_embeddings)
 {
 	static const int at96[4] = { 12, 13, 14, 15 }, at6to4[4] = { 2, 3, 4, 5 },
-	                 at32[4] = { 4, 5, 6, 7 }, at48[4] = { 6, 7, 9, 10 },
-	                 at56[4] = { 7, 9, 10, 11 }, at64[4] = { 9, 10, 11, 12 };
+			 at32[4] = { 4, 5, 6, 7 }, at48[4] = { 6, 7, 9, 10 },
+			 at56[4] = { 7, 9, 10, 11 }, at64[4] = { 9, 10, 11, 12 };
 	static const struct {
 		const char *prefix;
 		const int *pos;
@@ -145,8 +145,8 @@ TEST(ipv6_embeddings)
 			 * another position may read worse: at least as bad is what counts */
 			if (forms[f].floor == ADDR_PRIVATE ? got < want : got != want)
 				TAP_FAIL("%s (%s in %s): %s, expected %s", v6, v4_cases[i].v4,
-				         forms[f].prefix, addr_class_to_string(got),
-				         addr_class_to_string(want));
+					 forms[f].prefix, addr_class_to_string(got),
+					 addr_class_to_string(want));
 		}
 }
 

@@ -82,10 +82,11 @@ TEST(extra_pass_and_set)
 
 TEST(denied_names_refused_even_explicitly)
 {
-	static const char *const names[] = { "LD_PRELOAD=/x", "LD_LIBRARY_PATH", "LD_AUDIT=x",
-					     "NODE_OPTIONS=x", "PYTHONSTARTUP=x", "BASH_ENV=x",
-					     "PERL5OPT=x", "RUBYOPT=x", "GLIBC_TUNABLES=x",
-					     "JAVA_TOOL_OPTIONS=x", "BASH_FUNC_f%%=x", "ENV=x" };
+	static const char *const names[] = {
+		"LD_PRELOAD=/x",    "LD_LIBRARY_PATH",     "LD_AUDIT=x",      "NODE_OPTIONS=x",
+		"PYTHONSTARTUP=x",  "BASH_ENV=x",          "PERL5OPT=x",      "RUBYOPT=x",
+		"GLIBC_TUNABLES=x", "JAVA_TOOL_OPTIONS=x", "BASH_FUNC_f%%=x", "ENV=x"
+	};
 
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		_cleanup_strv_free_ char **env = NULL;

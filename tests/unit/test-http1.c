@@ -117,11 +117,11 @@ TEST(accepted_heads)
 		ASSERT_EQ(h.target.form, c->form);
 		if (!span_is(h.target.authority.host, c->thost))
 			TAP_FAIL("case %zu: target host '%.*s'", i,
-			         (int)h.target.authority.host.len, h.target.authority.host.p);
+				 (int)h.target.authority.host.len, h.target.authority.host.p);
 		ASSERT_EQ(h.target.authority.port, c->tport);
 		if (!span_is(h.target.path, c->path))
 			TAP_FAIL("case %zu: path '%.*s'", i, (int)h.target.path.len,
-			         h.target.path.p);
+				 h.target.path.p);
 		ASSERT_EQ(h.has_host, c->host != NULL);
 		if (!span_is(h.host.host, c->host))
 			TAP_FAIL("case %zu: host '%.*s'", i, (int)h.host.host.len, h.host.host.p);
@@ -301,7 +301,7 @@ TEST(refused_heads)
 
 		if (r != -c->err)
 			TAP_FAIL("case %zu '%.*s': %d (%s), expected -%d", i, (int)MIN(n, 40),
-			         c->in, r, strempty(why), c->err);
+				 c->in, r, strempty(why), c->err);
 		if (!why || !strcasestr(why, c->why))
 			TAP_FAIL("case %zu: reason '%s' lacks '%s'", i, strempty(why), c->why);
 		ASSERT_EQ(h.head_len, 12345); /* untouched */
@@ -340,12 +340,12 @@ static int parse_str(const char *s, struct http_head *h)
 TEST(fields_and_flags)
 {
 	static const char in[] = "GET /chat HTTP/1.1\r\n"
-	                         "Host: a.example\r\n"
-	                         "Connection: keep-alive, Upgrade\r\n"
-	                         "Upgrade:  websocket \r\n"
-	                         "Sec-WebSocket-Version: 13\r\n"
-	                         "\r\n"
-	                         "trailing bytes";
+				 "Host: a.example\r\n"
+				 "Connection: keep-alive, Upgrade\r\n"
+				 "Upgrade:  websocket \r\n"
+				 "Sec-WebSocket-Version: 13\r\n"
+				 "\r\n"
+				 "trailing bytes";
 	struct http_head h;
 	const char *why = NULL;
 	int r = http1_parse_head(in, sizeof(in) - 1, &h, &why);
@@ -409,6 +409,7 @@ TEST(limits)
 	big = xmalloc(HTTP1_HEAD_MAX + 16);
 	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
 	memset(big + n, 'v', HTTP1_HEAD_MAX - n - 4);
+	/* the head ends with CRLFCRLF; no NUL: the parser gets a length */
 	memcpy(big + HTTP1_HEAD_MAX - 4, "\r\n\r\n", 4);
 	ASSERT_EQ(http1_parse_head(big, HTTP1_HEAD_MAX, &h, &why), (int)HTTP1_HEAD_MAX);
 	ASSERT_EQ(http1_parse_head(big, HTTP1_HEAD_MAX - 1, &h, &why), -EAGAIN);

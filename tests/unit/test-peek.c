@@ -140,7 +140,7 @@ static void check_hello_prefixes(const uint8_t *b, size_t n, const char *sni)
 		k = classify(b, i, &r, &why);
 		if (k != PEEK_NEED_MORE || r.guess != (i ? PEEK_TLS : PEEK_OTHER))
 			TAP_FAIL("prefix %zu/%zu: %d guess %d (%s)", i, n, k, r.guess,
-			         strempty(why));
+				 strempty(why));
 		peek_result_done(&r);
 	}
 	k = classify(b, n, &r, &why);
@@ -154,7 +154,7 @@ static void check_hello_prefixes(const uint8_t *b, size_t n, const char *sni)
 
 /* A hello made by OpenSSL as a client on memory BIOs. */
 static size_t openssl_hello(uint8_t *out, size_t cap, const char *sni, const char *alpn_wire,
-                            size_t alpn_len, int max_version)
+			    size_t alpn_len, int max_version)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl;
@@ -172,7 +172,7 @@ static size_t openssl_hello(uint8_t *out, size_t cap, const char *sni, const cha
 		PADDOCK_ASSERT(SSL_set_tlsext_host_name(ssl, sni) == 1);
 	if (alpn_wire)
 		PADDOCK_ASSERT(SSL_set_alpn_protos(ssl, (const uint8_t *)alpn_wire,
-		                                   (unsigned)alpn_len) == 0);
+						   (unsigned)alpn_len) == 0);
 	SSL_set_connect_state(ssl);
 	PADDOCK_ASSERT(SSL_do_handshake(ssl) <= 0);
 	n = BIO_read(wb, out, (int)cap);
@@ -204,7 +204,7 @@ TEST(openssl_hellos)
 		struct peek_result r = {};
 		const char *why;
 		size_t n = openssl_hello(b, sizeof(b), cases[i].sni, cases[i].alpn,
-		                         cases[i].alpn_len, cases[i].max_version);
+					 cases[i].alpn_len, cases[i].max_version);
 
 		ASSERT_EQ(classify(b, n, &r, &why), PEEK_TLS);
 		ASSERT_TRUE(streq_ptr(r.sni, cases[i].sni));
@@ -355,7 +355,7 @@ TEST(server_name_checks)
 	expect_refused(&b, EBADMSG, "duplicate extension");
 	n2 = sni_body(sni2, 0, "evil.com", 8, 1);
 	simple_hello(&b, (struct ext[]){ EXT(0, sni, n), EXT(16, alpn_h11, 11), EXT(0, sni2, n2) },
-	             3);
+		     3);
 	expect_refused(&b, EBADMSG, "duplicate extension");
 
 	/* two names in one list, a name of another type */
@@ -422,13 +422,13 @@ TEST(extension_checks)
 
 	/* any duplicate extension type */
 	simple_hello(&b,
-	             (struct ext[]){ EXT(0, sni, n), EXT(10, "\x00\x02\x00\x1d", 4),
-	                             EXT(10, "\x00\x02\x00\x17", 4) },
-	             3);
+		     (struct ext[]){ EXT(0, sni, n), EXT(10, "\x00\x02\x00\x1d", 4),
+				     EXT(10, "\x00\x02\x00\x17", 4) },
+		     3);
 	expect_refused(&b, EBADMSG, "duplicate");
 	/* GREASE-like unknown extensions are fine when distinct */
 	simple_hello(&b, (struct ext[]){ EXT(0x0a0a, "", 0), EXT(0, sni, n), EXT(0x1a1a, "\0", 1) },
-	             3);
+		     3);
 	ASSERT_EQ(classify(b.b, b.n, &r, &why), PEEK_TLS);
 	peek_result_done(&r);
 
@@ -611,7 +611,7 @@ TEST(http_and_other)
 
 		if (k != cases[i].kind)
 			TAP_FAIL("case %zu '%s': %d (%s), expected %d", i, cases[i].in, k,
-			         strempty(why), cases[i].kind);
+				 strempty(why), cases[i].kind);
 		if (k == PEEK_NEED_MORE && r.guess != cases[i].guess)
 			TAP_FAIL("case %zu: guess %d, expected %d", i, r.guess, cases[i].guess);
 		if (k < 0 && !why)
@@ -625,7 +625,7 @@ TEST(http_and_other)
 		const char *why;
 
 		ASSERT_EQ(classify((const uint8_t *)"\0\0\0\x08\x04\xd2\x16\x2f", 8, &r, &why),
-		          PEEK_OTHER);
+			  PEEK_OTHER);
 	}
 }
 

@@ -41,16 +41,17 @@ TEST(workspace_refusals)
 	ASSERT_ERR(check_ws("/home/u/.config"), EPERM);
 	ASSERT_ERR(check_ws("/tmp/a\nb"), EINVAL);
 	ASSERT_OK(check_ws("/home/u/src/proj"));
-	ASSERT_OK(check_ws("/home/u2"));            /* not a prefix match of /home/u */
-	ASSERT_OK(check_ws("/home/u/.sshx"));       /* component-wise */
+	ASSERT_OK(check_ws("/home/u2"));      /* not a prefix match of /home/u */
+	ASSERT_OK(check_ws("/home/u/.sshx")); /* component-wise */
 	ASSERT_OK(check_ws("/tmp/proj"));
 	ASSERT_OK(check_ws("/srv/proj"));
 }
 
 static int check_vol(const char *src, const char *dst, const struct protect_set *ps)
 {
-	struct plan_input in = { .workspace = "/home/u/proj", .home = "/home/u",
-				 .private_dirs = priv, .protect = ps };
+	struct plan_input in = {
+		.workspace = "/home/u/proj", .home = "/home/u", .private_dirs = priv, .protect = ps
+	};
 	struct plan_volume v = { (char *)src, (char *)dst, false };
 	const char *why = NULL;
 

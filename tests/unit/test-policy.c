@@ -157,10 +157,10 @@ TEST(canonicalize_table)
 		}
 		if (r != canon_cases[i].kind)
 			TAP_FAIL("case %zu '%.*s': kind %d, expected %d", i, (int)len, in, r,
-			         canon_cases[i].kind);
+				 canon_cases[i].kind);
 		if (!streq(out, canon_cases[i].out))
 			TAP_FAIL("case %zu '%.*s' -> '%s', expected '%s'", i, (int)len, in, out,
-			         canon_cases[i].out);
+				 canon_cases[i].out);
 		/* canonical is a fixed point (IPv6 comes back without brackets) */
 		if (r == HOST_NAME || r == HOST_IPV4) {
 			ASSERT_EQ(host_canonicalize(out, strlen(out), &again), r);
@@ -233,7 +233,7 @@ static struct policy *policy_make(const struct policy_spec *s)
 		if (config_set_option(c, "--deny", s->deny[i], &err) < 0)
 			TAP_FAIL("--deny %s: %s", s->deny[i], err);
 	if (s->project && config_load_buffer(c, "/w/.paddock.json", s->project, strlen(s->project),
-	                                     true, &err) < 0)
+					     true, &err) < 0)
 		TAP_FAIL("project: %s", err);
 	for (size_t i = 0; s->self[i]; i++) {
 		struct addr a;
@@ -276,10 +276,10 @@ static void run_checks(const struct policy *p, const struct check *c, size_t n)
 		}
 		if (d != c[i].want || !rule || !streq(rule, c[i].rule))
 			TAP_FAIL("check %zu: %s %s port %u %s: %s by '%s', expected %s by '%s'", i,
-			         c[i].what == NAME ? "name" : "addr", strempty(c[i].host),
-			         (unsigned)c[i].port, strempty(c[i].addr),
-			         policy_decision_to_string(d), strempty(rule),
-			         policy_decision_to_string(c[i].want), c[i].rule);
+				 c[i].what == NAME ? "name" : "addr", strempty(c[i].host),
+				 (unsigned)c[i].port, strempty(c[i].addr),
+				 policy_decision_to_string(d), strempty(rule),
+				 policy_decision_to_string(c[i].want), c[i].rule);
 	}
 }
 
@@ -349,7 +349,7 @@ TEST(every_local_address_is_denied)
 		{ .net = "public",
 		  .allow = { "github.com" },
 		  .project = "{\"allow\": [\"github.com\", \"127.0.0.1\", \"10.0.0.1\", "
-		             "\"169.254.169.254\", \"[::1]\", \"[fd00:ec2::254]\"]}",
+			     "\"169.254.169.254\", \"[::1]\", \"[fd00:ec2::254]\"]}",
 		  .self = { "203.0.114.7" } },
 	};
 
@@ -364,7 +364,7 @@ TEST(every_local_address_is_denied)
 			/* a public-looking name that resolves there (DNS rebinding) */
 			if (policy_check_addr(p, "github.com", 443, &a, &rule) != POLICY_DENY)
 				TAP_FAIL("spec %zu: github.com -> %s allowed by %s", s,
-				         local_addrs[i], rule);
+					 local_addrs[i], rule);
 			ASSERT_TRUE(strncmp(rule, "address:", 8) == 0);
 			/* the same address as an IP literal */
 			if (policy_check_addr(p, NULL, 80, &a, &rule) != POLICY_DENY)
@@ -422,7 +422,7 @@ TEST(deny_rules)
 	RUN(({ .net = "public",
 	       .allow = { "evil.com", "10.0.0.5" },
 	       .deny = { "*.evil.com", "evil.com:443", "6.6.6.6", "[2001:4860::8888]:53",
-	                 "10.0.0.5:22" } }),
+			 "10.0.0.5:22" } }),
 	    { NAME, "a.evil.com", 443, NULL, DENY, "deny:*.evil.com" },
 	    { NAME, "a.b.evil.com", 80, NULL, DENY, "deny:*.evil.com" },
 	    { NAME, "a.evil.com", 0, NULL, DENY, "deny:*.evil.com" },
@@ -450,7 +450,7 @@ TEST(allowlist_mode)
 {
 	RUN(({ .net = "allowlist",
 	       .allow = { "github.com:443", "*.githubusercontent.com", "10.0.0.5:8080", "[fd00::5]",
-	                  "xn--bcher-kva.example", "8.8.8.8:53" },
+			  "xn--bcher-kva.example", "8.8.8.8:53" },
 	       .deny = { "raw.githubusercontent.com" } }),
 	    { NAME, "github.com", 443, NULL, ALLOW, "allow:github.com:443" },
 	    { NAME, "github.com", 0, NULL, ALLOW, "allow:github.com:443" },
@@ -489,14 +489,14 @@ TEST(allowlist_mode)
 	{
 		_cleanup_free_ char *name = NULL;
 		static const struct policy_spec s = { .net = "allowlist",
-			                              .allow = { "xn--bcher-kva.example" } };
+						      .allow = { "xn--bcher-kva.example" } };
 		_cleanup_(policy_freep) struct policy *p = policy_make(&s);
 		const char *rule = NULL;
 
 		ASSERT_EQ(host_canonicalize("B\xc3\x9c"
-		                            "cher.example",
-		                            15, &name),
-		          HOST_NAME);
+					    "cher.example",
+					    15, &name),
+			  HOST_NAME);
 		ASSERT_EQ(policy_check_name(p, name, 443, &rule), POLICY_ALLOW);
 		ASSERT_STREQ(rule, "allow:xn--bcher-kva.example");
 	}
@@ -521,14 +521,14 @@ TEST(mode_none_and_empty)
 		{ ADDR, NULL, 8080, "10.0.0.5", DENY, "default:allowlist" },
 	};
 	static const struct policy_spec none = { .net = "none",
-		                                 .allow = { "github.com", "10.0.0.5", "8.8.8.8" },
-		                                 .add_hosts = { "db.test:10.0.0.7" } };
+						 .allow = { "github.com", "10.0.0.5", "8.8.8.8" },
+						 .add_hosts = { "db.test:10.0.0.7" } };
 	static const struct policy_spec empty = { .net = "allowlist" };
 	/* a project that lists nothing narrows a public policy to nothing */
 	static const struct policy_spec project_empty = { .net = "public",
-		                                          .project = "{\"allow\": []}" };
+							  .project = "{\"allow\": []}" };
 	_cleanup_(policy_freep) struct policy *p1 = policy_make(&none), *p2 = policy_make(&empty),
-	                                      *p3 = policy_make(&project_empty);
+					      *p3 = policy_make(&project_empty);
 
 	run_checks(p1, all_denied_none, ELEMENTSOF(all_denied_none));
 	run_checks(p2, all_denied_empty, ELEMENTSOF(all_denied_empty));
@@ -594,8 +594,8 @@ TEST(add_host)
 	RUN(({ .net = "public",
 	       .deny = { "blocked.test" },
 	       .add_hosts = { "db.test:10.0.0.5", "DB.test.:[fd00::7]", "svc.test:127.0.0.1",
-	                      "localhost:127.0.0.1", "blocked.test:10.0.0.9",
-	                      "meta.test:169.254.169.254" } }),
+			      "localhost:127.0.0.1", "blocked.test:10.0.0.9",
+			      "meta.test:169.254.169.254" } }),
 	    { ADDR, "db.test", 5432, "10.0.0.5", ALLOW, "add-host:db.test=10.0.0.5" },
 	    { ADDR, "db.test", 5432, "::ffff:10.0.0.5", ALLOW, "add-host:db.test=10.0.0.5" },
 	    { ADDR, "db.test", 1, "fd00::7", ALLOW, "add-host:db.test=fd00::7" },
@@ -674,8 +674,8 @@ TEST(add_host_parse)
 		ASSERT_NULL(name);
 	}
 	ASSERT_OK(policy_add_host_parse("B\xc3\xbc"
-	                                "cher.Example:[::ffff:10.0.0.5]",
-	                                &name, &a, &why));
+					"cher.Example:[::ffff:10.0.0.5]",
+					&name, &a, &why));
 	ASSERT_STREQ(name, "xn--bcher-kva.example");
 	ASSERT_STREQ(addr_to_string(&a, buf), "10.0.0.5");
 }
@@ -685,7 +685,7 @@ TEST(project_only)
 	/* user: public; project narrows to a list, which can never reach a local address */
 	RUN(({ .net = "public",
 	       .project = "{\"allow\": [\"pypi.org\", \"10.0.0.9\", \"169.254.169.254\", "
-	                  "\"metadata.google.internal\", \"[::1]:8080\"]}" }),
+			  "\"metadata.google.internal\", \"[::1]:8080\"]}" }),
 	    { NAME, "pypi.org", 443, NULL, ALLOW, "allow:pypi.org" },
 	    { ADDR, "pypi.org", 443, "151.101.0.223", ALLOW, "allow:pypi.org" },
 	    { ADDR, "pypi.org", 443, "10.0.0.9", DENY, "address:private" },
@@ -719,7 +719,7 @@ TEST(explicit_address_rules)
 {
 	RUN(({ .net = "public",
 	       .allow = { "10.0.0.5:8080", "127.0.0.1:3000", "[::1]:3001", "169.254.169.254",
-	                  "internal.example" },
+			  "internal.example" },
 	       .self = { "203.0.114.7" } }),
 	    { ADDR, NULL, 8080, "10.0.0.5", ALLOW, "allow:10.0.0.5:8080" },
 	    { ADDR, "internal.example", 8080, "10.0.0.5", ALLOW, "allow:10.0.0.5:8080" },

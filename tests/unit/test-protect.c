@@ -109,7 +109,7 @@ TEST(existing_paths_are_readonly)
 	ASSERT_EQ(find(&s, ".git/hooks")->action, PROTECT_READONLY);
 	ASSERT_FALSE(find(&s, ".git/hooks")->placeholder);
 	ASSERT_EQ(find(&s, ".git/config")->action, PROTECT_READONLY);
-	ASSERT_NULL(find(&s, ".git"));         /* objects stay writable */
+	ASSERT_NULL(find(&s, ".git")); /* objects stay writable */
 	ASSERT_NULL(find(&s, ".git/objects"));
 	ASSERT_EQ(find(&s, ".vscode")->action, PROTECT_READONLY);
 	/* inside an existing .claude: each missing file gets its own placeholder */
