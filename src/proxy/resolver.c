@@ -341,7 +341,10 @@ static size_t addrs_from_addrinfo(const struct evutil_addrinfo *res, struct reso
 		} else
 			continue;
 		for (size_t i = 0; i < n && !dup; i++)
-			dup = memcmp(&out[i], &a, sizeof(a)) == 0;
+			dup = out[i].family == a.family &&
+			      (a.family == AF_INET
+				       ? out[i].in.s_addr == a.in.s_addr
+				       : memcmp(&out[i].in6, &a.in6, sizeof(a.in6)) == 0);
 		if (!dup)
 			out[n++] = a;
 	}
@@ -449,8 +452,13 @@ struct resolver *resolver_free(struct resolver *r)
 	if (!r)
 		return NULL;
 	r->dying = true;
+	/*
+	 * query_detach() unlinks the head before anything can free it; the analyzer loses track
+	 * through evdns_getaddrinfo_cancel()'s callback (test-resolver frees with lookups pending
+	 * under ASan).
+	 */
 	while (r->queries)
-		query_detach(r->queries);
+		query_detach(r->queries); /* NOLINT(clang-analyzer-unix.Malloc) */
 	if (r->n_outstanding == 0)
 		resolver_destroy(r);
 	return NULL;
