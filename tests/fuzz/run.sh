@@ -24,6 +24,7 @@ fi
 ninja -C "$build" >/dev/null
 
 status=0
+n=0
 for src in "$top"/tests/fuzz/fuzz-*.c; do
 	name=$(basename "$src" .c)
 	name=${name#fuzz-}
@@ -37,12 +38,17 @@ for src in "$top"/tests/fuzz/fuzz-*.c; do
 	if ! "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		"${dict[@]}" -artifact_prefix="$artifacts" "$corpus" "$top/tests/fuzz/corpus/$name" \
 		>"$build/fuzz-$name.log" 2>&1; then
+		n=$((n + 1))
+		echo "not ok $n - fuzz $name for ${secs}s"
 		echo "# $name: FAILED, see $build/fuzz-$name.log and $artifacts"
 		tail -n 40 "$build/fuzz-$name.log" | sed 's/^/# /'
 		status=1
 	else
+		n=$((n + 1))
+		echo "ok $n - fuzz $name for ${secs}s"
 		grep -E 'stat::number_of_executed_units|cov:' "$build/fuzz-$name.log" | tail -n 2 |
 			sed 's/^/# /'
 	fi
 done
+echo "1..$n"
 exit $status
