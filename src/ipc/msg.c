@@ -31,6 +31,8 @@ long msg_body_size(uint16_t type)
 		return sizeof(struct msg_exit);
 	case MSG_SIGNAL:
 		return sizeof(struct msg_signal);
+	case MSG_LISTENER:
+		return sizeof(struct msg_listener);
 	case MSG_READY:
 		return 0;
 	default:
@@ -40,7 +42,7 @@ long msg_body_size(uint16_t type)
 
 bool msg_carries_fd(uint16_t type)
 {
-	return type == MSG_PTY || type == MSG_READY;
+	return type == MSG_PTY || type == MSG_READY || type == MSG_LISTENER;
 }
 
 #define MSG_MAX_BODY sizeof(struct msg_error)

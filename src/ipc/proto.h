@@ -23,6 +23,7 @@ enum msg_type {
 	MSG_EXIT,        /* init -> supervisor: the command ended (struct msg_exit) */
 	MSG_SIGNAL,      /* supervisor -> init: signal every process of the sandbox */
 	MSG_READY,       /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
+	MSG_LISTENER,    /* init -> supervisor: a socket made in the sandbox's netns (fd) */
 	_MSG_TYPE_MAX,
 };
 
@@ -52,4 +53,14 @@ struct msg_exit {
 
 struct msg_signal {
 	int32_t signo;
+};
+
+enum msg_listener_kind {
+	LISTENER_TRANSPARENT = 1, /* TCP, every captured connection */
+	LISTENER_HTTP_PROXY,      /* TCP, HTTP_PROXY/HTTPS_PROXY */
+	LISTENER_DNS,             /* UDP, resolv.conf */
+};
+
+struct msg_listener {
+	int32_t kind; /* enum msg_listener_kind */
 };

@@ -125,6 +125,20 @@ int env_build(const struct env_input *in, char ***ret, const char **reterr_entry
 			"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (in->tty && !env_get(env, "TERM"))
 		env_set(&env, "TERM", "xterm-256color");
+	if (in->proxy) {
+		/*
+		 * Capture is transparent; these are for tools that insist on a proxy, and they
+		 * reach the same policy through the explicit proxy listener.
+		 */
+		static const char *const vars[] = { "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+						    "http_proxy", "https_proxy", "all_proxy" };
+
+		for (size_t i = 0; i < ELEMENTSOF(vars); i++)
+			env_set(&env, vars[i], "http://127.0.0.1:3128");
+		env_set(&env, "NO_PROXY", "localhost,127.0.0.1,::1");
+		env_set(&env, "no_proxy", "localhost,127.0.0.1,::1");
+		env_set(&env, "NODE_USE_ENV_PROXY", "1");
+	}
 	env_set(&env, "container", "paddock");
 	env_set(&env, "PADDOCK", "1");
 

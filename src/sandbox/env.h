@@ -26,6 +26,7 @@ struct env_input {
 	const char *shell;
 	const char *hostname;
 	bool tty;
+	bool proxy; /* network capture on: point HTTP_PROXY and friends at paddock's proxy */
 };
 
 /*

@@ -45,6 +45,7 @@
 #include "ipc/msg.h"
 #include "landlock.h"
 #include "mount.h"
+#include "netcap.h"
 #include "seccomp.h"
 #include "steps.h"
 
@@ -102,6 +103,17 @@ static _noreturn_ void init_fail(int sock, int step, int r, const char *path)
 	(void)snprintf(e.path, sizeof(e.path), "%s", path ? path : "");
 	(void)msg_send(sock, MSG_SETUP_ERROR, &e, sizeof(e), -1);
 	_exit(1);
+}
+
+/* send_listener() - hand a socket made in our network namespace to the supervisor */
+static void send_listener(int sock, int kind, int fd)
+{
+	struct msg_listener m = { .kind = kind };
+	int r = msg_send(sock, MSG_LISTENER, &m, sizeof(m), fd);
+
+	(void)close(fd);
+	if (r < 0)
+		_exit(1);
 }
 
 static int loopback_up(void)
@@ -269,6 +281,19 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	r = loopback_up();
 	if (r < 0)
 		init_fail(sock, STEP_LOOPBACK, r, "lo");
+	if (spec->net != NET_NONE) {
+		struct netcap_fds nf;
+		const char *what = NULL;
+
+		/* before the mounts: it opens the host's /dev/net/tun */
+		r = netcap_setup(&nf, &what);
+		if (r < 0)
+			init_fail(sock, STEP_NETWORK, r, what);
+		send_listener(sock, LISTENER_TRANSPARENT, nf.transparent);
+		send_listener(sock, LISTENER_HTTP_PROXY, nf.http_proxy);
+		send_listener(sock, LISTENER_DNS, nf.dns);
+		/* nf.tun stays open in init (CLOEXEC): the device lives as long as the sandbox */
+	}
 	r = mount_build_root(spec, wait_ready, &rd, &step, &err_path);
 	if (r < 0)
 		init_fail(sock, step, r, err_path);

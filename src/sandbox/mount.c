@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fd.h"
 #include "common/macro.h"
 #include "mount.h"
 #include "steps.h"
@@ -148,6 +149,59 @@ static void join(char *buf, size_t n, const char *a, const char *b)
 	(void)snprintf(buf, n, "%s%s", a, streq(b, "/") ? "" : b);
 }
 
+/*
+ * mount_file() - a read-only file with @m->src as content at @m->dst. When the path inside is
+ * a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) the mount goes on
+ * its target inside the new root, created if it lies in one of our tmpfs mounts.
+ */
+static int mount_file(const struct sandbox_mount *m, char *dst, size_t dst_size)
+{
+	static unsigned counter;
+	char src[64], link[4096], next[4096 + 16];
+	struct stat st;
+	int fd, r;
+
+	(void)snprintf(src, sizeof(src), "/file-%u", counter++);
+	fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	r = loop_write(fd, m->src, strlen(m->src));
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	for (int hop = 0; hop < 8; hop++) {
+		ssize_t k;
+
+		if (lstat(dst, &st) < 0 || !S_ISLNK(st.st_mode))
+			break;
+		k = readlink(dst, link, sizeof(link) - 1);
+		if (k < 0)
+			return -errno;
+		link[k] = '\0';
+		if (link[0] == '/') {
+			/* absolute: inside the new root */
+			if (STRLEN(NEWROOT) + (size_t)k + 1 > dst_size)
+				return -ENAMETOOLONG;
+			memcpy(next, NEWROOT, STRLEN(NEWROOT));
+			memcpy(next + STRLEN(NEWROOT), link, (size_t)k + 1);
+		} else {
+			/* relative: next to the link */
+			size_t dir = (size_t)(strrchr(dst, '/') - dst);
+
+			if (dir + 1 + (size_t)k + 1 > dst_size)
+				return -ENAMETOOLONG;
+			memcpy(next, dst, dir);
+			next[dir] = '/';
+			memcpy(next + dir + 1, link, (size_t)k + 1);
+		}
+		memcpy(dst, next, strlen(next) + 1);
+	}
+	r = make_mountpoint(dst, false);
+	if (r < 0)
+		return r;
+	return bind(src, dst, true, true);
+}
+
 static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char **reterr_path)
 {
 	char src[4096], dst[4096];
@@ -213,6 +267,11 @@ static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char 
 		r = mkdir_p(dst, m->mode);
 		if (r < 0)
 			return fail(r, STEP_MKDIR, m->dst, reterr_step, reterr_path);
+		return 0;
+	case MOUNT_FILE:
+		r = mount_file(m, dst, sizeof(dst));
+		if (r < 0)
+			return fail(r, STEP_BIND, m->dst, reterr_step, reterr_path);
 		return 0;
 	case _MOUNT_KIND_MAX:
 		break;

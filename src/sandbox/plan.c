@@ -286,6 +286,11 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		globfree(&g);
 	}
 
+	if (in->network)
+		add(s, MOUNT_FILE,
+		    "# paddock: every name is resolved by paddock's policy\n"
+		    "nameserver 127.0.0.1\noptions edns0\n",
+		    "/etc/resolv.conf", 0, false);
 	add(s, MOUNT_DIR, NULL, "/var", 0755, false);
 	add(s, MOUNT_TMPFS, NULL, "/var/tmp", 01777, false);
 	add(s, MOUNT_SYMLINK, "../run", "/var/run", 0, false);

@@ -24,6 +24,7 @@ struct plan_input {
 	size_t n_volumes;
 	const struct protect_set *protect;
 	char *const *private_dirs; /* paddock's own config, data and runtime directories */
+	bool network;              /* capture on: resolv.conf points at paddock's resolver */
 };
 
 /* the home paths that never enter a sandbox, relative to the home */

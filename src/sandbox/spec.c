@@ -60,6 +60,8 @@ const char *mount_kind_to_string(enum mount_kind k)
 		return "symlink";
 	case MOUNT_DIR:
 		return "dir";
+	case MOUNT_FILE:
+		return "file";
 	case _MOUNT_KIND_MAX:
 		break;
 	}

@@ -24,6 +24,7 @@ enum mount_kind {
 	MOUNT_REBIND,    /* a directory bound onto itself, read-write: it cannot be renamed */
 	MOUNT_SYMLINK,   /* a symlink @dst -> @src */
 	MOUNT_DIR,       /* an empty directory in the sandbox's own tmpfs */
+	MOUNT_FILE,      /* a read-only file holding @src as its content (resolv.conf) */
 	_MOUNT_KIND_MAX,
 };
 

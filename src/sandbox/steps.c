@@ -10,6 +10,7 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_GO] = "synchronise with the sandbox",
 	[STEP_HOSTNAME] = "set the hostname",
 	[STEP_LOOPBACK] = "bring up the loopback interface",
+	[STEP_NETWORK] = "set up the network capture",
 	[STEP_MOUNT_PRIVATE] = "make the mount namespace private",
 	[STEP_MOUNT_BASE] = "mount the setup tmpfs on",
 	[STEP_PIVOT_BASE] = "pivot into the setup tmpfs",
