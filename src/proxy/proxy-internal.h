@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proxy-internal.h - what proxy.c (listeners, DNS, audit) and conn.c (one connection) share
+ */
+#pragma once
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/addr.h"
+#include "proxy/proxy.h"
+
+struct bufferevent;
+struct resolver_query;
+
+enum listener_kind {
+	LISTENER_TRANSPARENT,
+	LISTENER_HTTP,
+	LISTENER_DNS,
+	_LISTENER_KIND_MAX,
+	_LISTENER_KIND_INVALID = -EINVAL,
+};
+
+/*
+ * struct listener - one socket handed to the proxy
+ * @proxy: the owner
+ * @kind: what it serves
+ * @fd: the socket (owned)
+ * @ev: its persistent read event
+ * @retry: one-shot timer that re-enables @ev after accept() ran out of fds or memory
+ */
+struct listener {
+	struct proxy *proxy;
+	enum listener_kind kind;
+	int fd;
+	struct event *ev;
+	struct event *retry;
+};
+
+/*
+ * struct proxy - see proxy.h
+ * @o: the options, max_conns resolved
+ * @listeners: the listeners and DNS sockets
+ * @conns: every open connection (a doubly linked list through conn.next/prev)
+ * @n_conns: its length, at most @o.max_conns
+ */
+struct proxy {
+	struct proxy_opts o;
+	struct listener *listeners[PROXY_LISTENERS_MAX];
+	size_t n_listeners;
+	struct conn *conns;
+	unsigned n_conns;
+};
+
+enum conn_via {
+	VIA_TRANSPARENT, /* redirected by nftables */
+	VIA_CONNECT,     /* explicit proxy, CONNECT host:port */
+	VIA_FORWARD,     /* explicit proxy, absolute-form request */
+	_CONN_VIA_MAX,
+	_CONN_VIA_INVALID = -EINVAL,
+};
+
+enum conn_state {
+	CONN_HEAD,    /* explicit proxy: reading the request head */
+	CONN_PEEK,    /* reading the client's first bytes */
+	CONN_RESOLVE, /* waiting for the resolver */
+	CONN_DIAL,    /* connecting upstream */
+	CONN_RELAY,   /* relaying both ways */
+	CONN_LINGER,  /* refused: response sent, draining the client before closing */
+	_CONN_STATE_MAX,
+	_CONN_STATE_INVALID = -EINVAL,
+};
+
+enum conn_proto {
+	PROTO_TCP,
+	PROTO_TLS,
+	PROTO_HTTP,
+	_CONN_PROTO_MAX,
+	_CONN_PROTO_INVALID = -EINVAL,
+};
+
+/*
+ * struct conn - one client connection and, once dialled, its upstream
+ *
+ * The client's fd is @fd (read with @ev) until the relay starts; then @client owns it. @buf
+ * holds what was read from the client and not yet sent upstream (the peeked bytes, or the
+ * rewritten request head and what followed it).
+ */
+struct conn {
+	struct proxy *proxy;
+	struct conn *prev, *next;
+	enum conn_via via;
+	enum conn_state state;
+	enum conn_proto proto;
+	int fd;
+	struct event *ev;
+	struct event *timer;
+	struct bufferevent *client, *upstream;
+	uint8_t *buf;
+	size_t len, cap, limit;
+	uint64_t t_start, t_deadline; /* microseconds, CLOCK_MONOTONIC */
+	char *name;                   /* canonical target name, NULL for an IP literal */
+	struct addr addr;             /* the literal target, then the address dialled */
+	bool has_addr;
+	uint16_t port;
+	char *sni;
+	const char *rule;
+	struct resolver_query *query;
+	uint64_t bytes_up, bytes_down;
+	size_t drained;
+	bool http_reply;   /* the client expects an HTTP response to a refusal */
+	bool allowed;      /* the policy allowed it: a `net` event is owed at close */
+	bool client_eof;   /* the client sent FIN */
+	bool upstream_eof; /* the upstream sent FIN */
+	bool up_shut;      /* FIN passed on to the upstream */
+	bool down_shut;    /* FIN passed on to the client */
+};
+
+/* proxy.c */
+void proxy_audit(struct proxy *p, const char *type, struct json_object *fields);
+uint64_t proxy_now_usec(void);
+
+/* conn.c */
+void conn_start(struct proxy *p, enum listener_kind kind, int fd);
+void conn_close(struct conn *c, const char *error);
+const char *conn_proto_to_string(enum conn_proto proto);
