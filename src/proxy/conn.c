@@ -369,6 +369,8 @@ struct outbuf {
 
 static void out_put(struct outbuf *o, const void *s, size_t n)
 {
+	if (n == 0)
+		return;
 	PADDOCK_ASSERT(o->len + n <= o->cap);
 	memcpy(o->p + o->len, s, n);
 	o->len += n;
@@ -495,7 +497,8 @@ static void conn_head_step(struct conn *c, bool eof, bool timed_out)
 			return;
 		}
 		/* bytes after the head are the tunnel's first bytes: peeked after the 200 */
-		memmove(c->buf, c->buf + h.head_len, c->len - h.head_len);
+		if (c->buf)
+			memmove(c->buf, c->buf + h.head_len, c->len - h.head_len);
 		c->len -= h.head_len;
 		c->proto = PROTO_TCP;
 	} else if (h.target.form == HTTP_TARGET_ABSOLUTE) {
@@ -558,15 +561,16 @@ static void conn_peek_done(struct conn *c, struct peek_result *res)
 static void conn_peek_step(struct conn *c, bool eof, bool timed_out)
 {
 	_cleanup_(peek_result_done) struct peek_result res = {};
+	const uint8_t *b = c->buf ? c->buf : (const uint8_t *)"";
 	const char *why = NULL;
 	int r;
 
-	r = peek_classify(c->buf ? c->buf : (const uint8_t *)"", c->len, &res, &why);
+	r = peek_classify(b, c->len, &res, &why);
 	if (r < 0) {
 		/* a client that began like HTTP gets a 400; TLS and the rest a reset */
-		c->proto = c->len > 0 && c->buf[0] == 0x16 ? PROTO_TLS : PROTO_HTTP;
+		c->proto = c->len > 0 && b[0] == 0x16 ? PROTO_TLS : PROTO_HTTP;
 		c->http_reply =
-			c->http_reply || (c->proto == PROTO_HTTP && c->len > 0 && c->buf[0] < 0x80);
+			c->http_reply || (c->proto == PROTO_HTTP && c->len > 0 && b[0] < 0x80);
 		conn_bad_request(c, why ? why : "malformed first bytes");
 		return;
 	}
@@ -931,7 +935,7 @@ static void conn_decide(struct conn *c)
 
 static int original_dst_default(int fd, struct sockaddr_storage *ret, void *userdata)
 {
-	struct sockaddr_storage local;
+	struct sockaddr_storage local = {};
 	socklen_t len = sizeof(local);
 
 	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
@@ -947,14 +951,16 @@ static void conn_start_transparent(struct conn *c)
 	struct proxy *p = c->proxy;
 	proxy_original_dst_fn fn = p->o.original_dst ? p->o.original_dst : original_dst_default;
 	struct sockaddr_storage dst = {};
+	struct sockaddr_in6 sin6 = {};
 
 	if (fn(c->fd, &dst, p->o.original_dst_userdata) < 0 ||
 	    addr_from_sockaddr((struct sockaddr *)&dst, &c->addr) < 0) {
 		conn_deny(c, "capture", "no original destination");
 		return;
 	}
-	c->port = ntohs(dst.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&dst)->sin6_port
-						  : ((struct sockaddr_in *)&dst)->sin_port);
+	/* sin_port and sin6_port sit at the same offset */
+	memcpy(&sin6, &dst, sizeof(sin6));
+	c->port = ntohs(sin6.sin6_port);
 	c->has_addr = true;
 	if (c->addr.family == AF_INET && fakeip_in_range(c->addr.in)) {
 		const char *name = p->o.fakeip ? fakeip_reverse(p->o.fakeip, c->addr.in) : NULL;

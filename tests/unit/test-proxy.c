@@ -247,7 +247,7 @@ static void on_audit(void *userdata, const char *type, struct json_object *field
 static int on_original_dst(int fd, struct sockaddr_storage *ret, void *userdata)
 {
 	struct harness *h = userdata;
-	struct sockaddr_in peer;
+	struct sockaddr_in peer = {};
 	socklen_t len = sizeof(peer);
 
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
@@ -360,10 +360,11 @@ static int client_transparent(struct harness *h, const char *ip, uint16_t port)
 {
 	uint16_t local;
 	int fd = connect_to(h->tport, &local);
-	struct sockaddr_in *dst = (struct sockaddr_in *)&h->map[h->n_map].dst;
+	struct sockaddr_in *dst;
 
 	if (h->n_map >= MAP_MAX)
 		abort();
+	dst = (struct sockaddr_in *)&h->map[h->n_map].dst;
 	h->map[h->n_map].client_port = local;
 	dst->sin_family = AF_INET;
 	dst->sin_port = htons(port);
