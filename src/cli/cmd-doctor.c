@@ -85,11 +85,10 @@ static void doctor_print_table(const struct feature *f, bool ok)
 		if (f[i].fix[0])
 			printf("%-7s %-18s fix: %s\n", "", "", f[i].fix);
 	}
-	if (f[FEATURE_CGROUP2].state == FEATURE_OK)
-		printf("\nresource limits: cgroup v2 (memory.max, pids.max, cpu.max)\n");
-	else
-		printf("\nresource limits: rlimits (RLIMIT_AS, RLIMIT_NPROC; cgroup v2 is not "
-		       "delegated)\n");
+	/* what `run` applies in this version, whatever the host could do */
+	printf("\nresource limits: RLIMIT_NPROC for --pids (per sandbox; not applied to root); "
+	       "--memory and --cpus need cgroup v2 support, which this version does not have%s\n",
+	       f[FEATURE_CGROUP2].state == FEATURE_OK ? " (this host delegates it)" : "");
 	if (ok)
 		printf("paddock run: ready\n");
 	else

@@ -29,6 +29,10 @@
 #include "sandbox/plan.h"
 #include "sandbox/protect.h"
 #include "sandbox/spec.h"
+#include <json-c/json.h>
+
+#include "proxy/addr.h"
+#include "proxy/policy.h"
 #include "store/config.h"
 #include "store/paths.h"
 #include "supervisor/run.h"
@@ -50,6 +54,7 @@ enum {
 	OPT_NAME,
 	OPT_HOSTNAME,
 	OPT_KEEP_LOG,
+	OPT_ADD_HOST,
 };
 
 static const struct paddock_opt run_opts[] = {
@@ -62,12 +67,11 @@ static const struct paddock_opt run_opts[] = {
 	{ "profile", 0, "NAME", false, "agent profile (not in this version yet)", OPT_PROFILE,
 	  "claude codex pi gemini opencode aider shell" },
 	{ "net", 0, "MODE", false,
-	  "network: none (loopback only); public and allowlist come "
-	  "with the network support",
-	  OPT_NET, "none public allowlist" },
-	{ "allow", 0, "HOST[:PORT]", false, "allow a host (no effect with --net none)", OPT_ALLOW,
-	  NULL },
-	{ "deny", 0, "HOST[:PORT]", false, "deny a host (no effect with --net none)", OPT_DENY,
+	  "network: public (any public host), allowlist (only allowed hosts), none (loopback only)",
+	  OPT_NET, "public allowlist none" },
+	{ "allow", 0, "HOST[:PORT]", false, "allow a host; *.example.com for its subdomains",
+	  OPT_ALLOW, NULL },
+	{ "deny", 0, "HOST[:PORT]", false, "deny a host (a deny wins over an allow)", OPT_DENY,
 	  NULL },
 	{ "secret", 0, "NAME", false, "expose a secret as a placeholder (not in this version yet)",
 	  OPT_SECRET, NULL },
@@ -90,6 +94,9 @@ static const struct paddock_opt run_opts[] = {
 	  NULL },
 	{ "cpus", 0, "N", false, "CPU limit (not enforceable in this version: refused)", OPT_CPUS,
 	  NULL },
+	{ "add-host", 0, "NAME:IP", false,
+	  "resolve NAME to IP, and allow exactly that pair (a local service on purpose)",
+	  OPT_ADD_HOST, NULL },
 	{ "root", 0, NULL, false, "run the command as uid 0 inside the sandbox", OPT_ROOT, NULL },
 	{ "tty", 't', NULL, false,
 	  "run the command on a pseudo-terminal (default when stdin is "
@@ -182,6 +189,15 @@ static int prepare_placeholders(void *userdata)
 	return 0;
 }
 
+/* audit_debug() - until the audit log is written: every event at debug level */
+static void audit_debug(void *userdata, const char *type, struct json_object *fields)
+{
+	(void)userdata;
+	log_debug("audit %s %s", type,
+		  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN) : "{}");
+	json_object_put(fields);
+}
+
 /* config_option_flag() - the config_set_option() name of a run option, NULL if not one */
 static const char *config_option_flag(int c)
 {
@@ -222,12 +238,6 @@ static int check_supported(const struct paddock_config *c)
 				       "run: image '%s': only 'host' exists in this version of "
 				       "paddock (golden images come later)",
 				       c->image);
-	if (c->net != CONFIG_NET_NONE)
-		return log_error_errno(EOPNOTSUPP,
-				       "run: network mode '%s' is not available in this version of "
-				       "paddock yet; use --net none (loopback only), or set "
-				       "\"net\": \"none\" in your config",
-				       config_net_to_string(c->net));
 	if (c->memory != CONFIG_DEFAULT_MEMORY)
 		return log_error_errno(EOPNOTSUPP,
 				       "run: a memory limit is not available in this version of "
@@ -251,7 +261,9 @@ static int cmd_run_exec(int argc, char **argv)
 	_cleanup_(config_freep) struct paddock_config *cfg = NULL;
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
 			    *config_dir = NULL, *err = NULL;
-	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL;
+	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
+				 **add_hosts = NULL;
+	_cleanup_(policy_freep) struct policy *policy = NULL;
 	_cleanup_close_ int ws_fd = -EBADF;
 	struct sandbox_spec spec = {};
 	struct protect_set protect = {};
@@ -286,6 +298,20 @@ static int cmd_run_exec(int argc, char **argv)
 		case OPT_ROOT:
 			arg_root = true;
 			break;
+		case OPT_ADD_HOST: {
+			_cleanup_free_ char *name = NULL;
+			struct addr a;
+			const char *reason = NULL;
+
+			if (policy_add_host_parse(optarg, &name, &a, &reason) < 0)
+				return log_error_errno(
+					EINVAL,
+					"run: --add-host '%s': %s; expected NAME:IP, "
+					"e.g. db.test:127.0.0.1",
+					optarg, reason ? reason : "invalid");
+			strv_extend(&add_hosts, optarg);
+			break;
+		}
 		case 't':
 			arg_tty = tty_set = true;
 			break;
@@ -357,6 +383,7 @@ static int cmd_run_exec(int argc, char **argv)
 	pin.home = home;
 	pin.path_env = getenv("PATH");
 	pin.private_dirs = private_dirs;
+	pin.network = cfg->net != CONFIG_NET_NONE;
 	r = plan_check_workspace(&pin, &why);
 	if (r < 0)
 		return log_error_errno(r, "run: refusing workspace '%s': %s", workspace, why);
@@ -414,7 +441,24 @@ static int cmd_run_exec(int argc, char **argv)
 	spec.hostname = xstrdup(cfg->hostname ? cfg->hostname : "paddock");
 	spec.workspace = xstrdup(workspace);
 	spec.home = xstrdup(home);
-	spec.net = NET_NONE;
+	spec.net = cfg->net == CONFIG_NET_PUBLIC      ? NET_PUBLIC
+		   : cfg->net == CONFIG_NET_ALLOWLIST ? NET_ALLOWLIST
+						      : NET_NONE;
+	if (spec.net != NET_NONE) {
+		_cleanup_(addr_set_freep) struct addr_set *host_self = addr_set_new();
+
+		/* the host's own addresses are never reachable, by any name */
+		r = addr_load_host_addresses(host_self);
+		if (r < 0) {
+			log_error_errno(r, "run: Failed to list the host's addresses: %m");
+			goto out;
+		}
+		r = policy_new(cfg, add_hosts, host_self, &policy);
+		if (r < 0) {
+			log_error_errno(r, "run: the network policy is invalid; refusing to start");
+			goto out;
+		}
+	}
 	spec.pids = (unsigned long)cfg->pids;
 
 	for (size_t i = 0; i < cfg->n_env; i++)
@@ -430,6 +474,7 @@ static int cmd_run_exec(int argc, char **argv)
 			.shell = pw ? pw->pw_shell : NULL,
 			.hostname = spec.hostname,
 			.tty = spec.tty,
+			.proxy = spec.net != NET_NONE,
 		};
 
 		r = env_build(&ein, &spec.envp, &bad);
@@ -465,8 +510,12 @@ static int cmd_run_exec(int argc, char **argv)
 			.ws_fd = ws_fd,
 			.protect = &protect,
 		};
-		struct supervisor_hooks hooks = { .prepare = prepare_placeholders,
-						  .userdata = &pc };
+		struct supervisor_hooks hooks = {
+			.prepare = prepare_placeholders,
+			.userdata = &pc,
+			.policy = policy,
+			.audit = audit_debug,
+		};
 
 		r = supervisor_run(&spec, &hooks);
 	}

@@ -36,8 +36,8 @@ bool arg_debug;
 
 /* main.c parses these (with getopt_long); this table documents them for help and completion */
 const struct paddock_opt paddock_global_opts[] = {
-	{ "config", 0, "FILE", false, "also read this config file, after the system and user ones",
-	  'c', "file" },
+	{ "config", 0, "FILE", false,
+	  "read this config file instead of the user's (after the system one)", 'c', "file" },
 	{ "debug", 0, NULL, false, "print what paddock does, step by step", 'd' },
 	{ "version", 0, NULL, false, "print the version and the kernel features (as 'version')",
 	  'V' },

@@ -109,7 +109,18 @@ int msg_recv(int sock, void *body, size_t cap, int *ret_fd)
 	do
 		k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (k < 0 && errno == EINTR);
-	if (k < 0)
+	/*
+	 * A peer that exited with a message of ours unread leaves ECONNRESET pending; the kernel
+	 * reports (and clears) it before the messages the peer sent us first: read those.
+	 */
+	if (k < 0 && errno == ECONNRESET) {
+		mh.msg_controllen = sizeof(cmsgbuf.buf);
+		do
+			k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k < 0)
+			return errno == EAGAIN ? 0 : -errno;
+	} else if (k < 0)
 		return -errno;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {

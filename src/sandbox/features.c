@@ -854,7 +854,7 @@ static const struct {
 				      probe_apparmor_userns },
 	[FEATURE_MOUNT_TMPFS] = { "mount", "mount namespace", true, probe_mount_tmpfs },
 	[FEATURE_OVERLAYFS] = { "overlayfs", "overlayfs", false, probe_overlayfs },
-	[FEATURE_NFTABLES] = { "nftables", "nftables", false, probe_nftables },
+	[FEATURE_NFTABLES] = { "nftables", "nftables", true, probe_nftables },
 	[FEATURE_TUN] = { "tun", "tun", false, probe_tun },
 	[FEATURE_LANDLOCK] = { "landlock", "landlock", true, probe_landlock },
 	[FEATURE_SECCOMP_NOTIFY] = { "seccomp_notify", "seccomp notify", true,

@@ -285,14 +285,12 @@ void init_main(const struct sandbox_spec *spec, int sock)
 		struct netcap_fds nf;
 		const char *what = NULL;
 
-		/* before the mounts: it opens the host's /dev/net/tun */
 		r = netcap_setup(&nf, &what);
 		if (r < 0)
 			init_fail(sock, STEP_NETWORK, r, what);
 		send_listener(sock, LISTENER_TRANSPARENT, nf.transparent);
 		send_listener(sock, LISTENER_HTTP_PROXY, nf.http_proxy);
 		send_listener(sock, LISTENER_DNS, nf.dns);
-		/* nf.tun stays open in init (CLOEXEC): the device lives as long as the sandbox */
 	}
 	r = mount_build_root(spec, wait_ready, &rd, &step, &err_path);
 	if (r < 0)

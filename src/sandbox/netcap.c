@@ -3,9 +3,11 @@
  * netcap.c - capture of every outgoing connection in the sandbox's network namespace
  *
  * DOC: Theory of Operation
- * The sandbox has its own network namespace with two interfaces: lo, and a tun device that
- * carries the default route and that nobody reads, so a packet that reaches it goes nowhere.
- * nftables (through libnftables) rewrites the output path before that can happen:
+ * The sandbox has its own network namespace with one interface, lo, which also carries the
+ * default route (with 192.0.0.8, the IPv4 dummy address, as the source of non-local traffic):
+ * a packet to the outside has a route, so connect() gets as far as the netfilter hooks, but it
+ * can go nowhere, since lo only delivers locally. nftables (through libnftables) rewrites the
+ * output path:
  *
  *  - every TCP connection to anything but loopback is REDIRECTed to 127.0.0.1:15001, where the
  *    supervisor's transparent listener accepts it and learns the original destination with
@@ -15,7 +17,11 @@
  *  - everything else that leaves lo (other UDP, ICMP) is rejected at once, so clients fail fast
  *    instead of timing out; raw and packet sockets are refused by seccomp and the missing
  *    CAP_NET_RAW before that;
- *  - IPv6 is disabled on every interface but lo, and an ip6 table rejects what is not ::1.
+ *  - IPv6 has no route but ::1, and an ip6 table rejects what is not ::1.
+ *
+ * DESIGN.md suggested a tun device as the blackhole default route; lo does the same job with no
+ * /dev/net/tun, and without the tun device's teardown, which cost ~25 ms (RCU grace periods in
+ * unregister_netdevice) in init's exit on every run (docs/design/network-capture.md).
  *
  * The listeners are created here, inside the namespace, and handed to the supervisor (init as
  * the socket factory): the supervisor never joins the namespace, and it dials upstream from the
@@ -26,7 +32,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -55,7 +60,6 @@
 	"    type filter hook output priority 0; policy accept;\n"                                 \
 	"    ct state established,related accept\n"                                                \
 	"    ip daddr 127.0.0.0/8 accept\n"                                                        \
-	"    oifname \"lo\" accept\n"                                                              \
 	"    meta l4proto tcp reject with tcp reset\n"                                             \
 	"    reject with icmp type admin-prohibited\n"                                             \
 	"  }\n"                                                                                    \
@@ -63,7 +67,6 @@
 	"table ip6 paddock6 {\n"                                                                   \
 	"  chain filter_output {\n"                                                                \
 	"    type filter hook output priority 0; policy accept;\n"                                 \
-	"    oifname \"lo\" accept\n"                                                              \
 	"    ip6 daddr ::1 accept\n"                                                               \
 	"    meta l4proto tcp reject with tcp reset\n"                                             \
 	"    reject with icmpv6 type admin-prohibited\n"                                           \
@@ -71,23 +74,8 @@
 	"}\n"
 /* clang-format on */
 
-static int tun_create(int *ret_fd)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct ifreq ifr = {};
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	(void)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETCAP_TUN_NAME);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		return -errno;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int tun_configure(void)
+/* lo_route() - 192.0.0.8/32 on lo, and the default route through lo */
+static int lo_route(void)
 {
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -96,23 +84,18 @@ static int tun_configure(void)
 
 	if (s < 0)
 		return -errno;
-	(void)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETCAP_TUN_NAME);
-	(void)inet_pton(AF_INET, NETCAP_TUN_ADDR, &sin.sin_addr);
+	/* an alias: lo keeps 127.0.0.1 */
+	(void)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:paddock");
+	(void)inet_pton(AF_INET, NETCAP_SOURCE_ADDR, &sin.sin_addr);
 	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
 	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
 		return -errno;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return -errno;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		return -errno;
 
-	/* default route via the tun device */
 	sin.sin_addr.s_addr = INADDR_ANY;
 	memcpy(&rt.rt_dst, &sin, sizeof(sin));
 	memcpy(&rt.rt_genmask, &sin, sizeof(sin));
 	rt.rt_flags = RTF_UP;
-	rt.rt_dev = ifr.ifr_name;
+	rt.rt_dev = (char *)"lo";
 	if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -152,20 +135,12 @@ static int listener(int type, uint16_t port, int *ret_fd)
 
 int netcap_setup(struct netcap_fds *ret, const char **reterr_what)
 {
-	struct netcap_fds f = { -EBADF, -EBADF, -EBADF, -EBADF };
+	struct netcap_fds f = { -EBADF, -EBADF, -EBADF };
 	int r;
 
-	/* no IPv6 but loopback's: the tun device is created after this, without any */
-	(void)write_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-
-	r = tun_create(&f.tun);
+	r = lo_route();
 	if (r < 0) {
-		*reterr_what = "/dev/net/tun";
-		goto fail;
-	}
-	r = tun_configure();
-	if (r < 0) {
-		*reterr_what = NETCAP_TUN_NAME;
+		*reterr_what = "the default route";
 		goto fail;
 	}
 	r = nft_apply(NETCAP_RULES);
@@ -185,7 +160,6 @@ int netcap_setup(struct netcap_fds *ret, const char **reterr_what)
 	*ret = f;
 	return 0;
 fail:
-	safe_close(f.tun);
 	safe_close(f.transparent);
 	safe_close(f.http_proxy);
 	safe_close(f.dns);

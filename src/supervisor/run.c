@@ -39,6 +39,9 @@
 #include "common/log.h"
 #include "ipc/msg.h"
 #include "run.h"
+#include "proxy/fakeip.h"
+#include "proxy/proxy.h"
+#include "proxy/resolver.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "sandbox/steps.h"
@@ -54,6 +57,11 @@ struct run {
 	int sock;
 	struct event *sock_ev, *kill_timer, *drain_timer;
 	struct event *sig_ev[5];
+
+	/* network: the proxy serving the sandbox's listeners */
+	struct fakeip *fakeip;
+	struct resolver *resolver;
+	struct proxy *proxy;
 
 	/* terminal relay */
 	int master;
@@ -271,6 +279,7 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		struct msg_error err;
 		struct msg_exit exit;
 		struct msg_started started;
+		struct msg_listener listener;
 	} body;
 	int mfd = -EBADF, t;
 
@@ -297,6 +306,30 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		r->master = mfd;
+		break;
+	case MSG_LISTENER:
+		if (!r->proxy) {
+			(void)close(mfd);
+			log_error("unexpected network listener from the sandbox's init");
+			break;
+		}
+		{
+			int q = body.listener.kind == LISTENER_TRANSPARENT
+					? proxy_add_transparent_listener(r->proxy, mfd)
+				: body.listener.kind == LISTENER_HTTP_PROXY
+					? proxy_add_http_listener(r->proxy, mfd)
+				: body.listener.kind == LISTENER_DNS
+					? proxy_add_dns_socket(r->proxy, mfd)
+					: (close(mfd), -EBADMSG);
+
+			if (q < 0) {
+				/* without its listeners the capture would blackhole everything */
+				log_error_errno(q, "Failed to serve the sandbox's network: %m");
+				(void)kill(r->init_pid, SIGKILL);
+				r->result = q;
+				run_finish(r);
+			}
+		}
 		break;
 	case MSG_STARTED:
 		r->started = true;
@@ -450,6 +483,30 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 		event_add(r.sig_ev[i], NULL);
 	}
 
+	if (spec->net != NET_NONE) {
+		struct proxy_opts po = {
+			.base = r.base,
+			.policy = hooks ? hooks->policy : NULL,
+			.audit = hooks ? hooks->audit : NULL,
+			.audit_userdata = hooks ? hooks->audit_userdata : NULL,
+		};
+
+		q = fakeip_new(0, &r.fakeip);
+		if (q >= 0)
+			q = resolver_new(r.base, NULL, &r.resolver);
+		if (q < 0) {
+			log_error_errno(q, "Failed to set up the host-side resolver: %m");
+			goto out;
+		}
+		po.fakeip = r.fakeip;
+		po.resolver = r.resolver;
+		q = proxy_new(&po, &r.proxy);
+		if (q < 0) {
+			log_error_errno(q, "Failed to set up the network proxy: %m");
+			goto out;
+		}
+	}
+
 	q = sandbox_spawn(spec, &go, &r.init_pid, &r.sock, &what);
 	if (q < 0) {
 		if (streq(what, "clone") && (q == -EPERM || q == -ENOSPC || q == -EINVAL))
@@ -519,6 +576,14 @@ out:
 		event_free(r.drain_timer);
 	safe_close(r.sock);
 	safe_close(r.master);
+	proxy_free(r.proxy);
+	if (r.resolver) {
+		resolver_free(r.resolver);
+		/* the resolver's cancellations are delivered on the loop: let them through */
+		for (int i = 0; i < 4; i++)
+			(void)event_base_loop(r.base, EVLOOP_NONBLOCK);
+	}
+	fakeip_free(r.fakeip);
 	event_base_free(r.base);
 	terminal_restore();
 	return q;

@@ -6,6 +6,9 @@
 
 #include "sandbox/spec.h"
 
+struct json_object;
+struct policy;
+
 /*
  * supervisor_run() - start the sandbox of @spec and stay with it until its command exits:
  * relay the terminal (raw mode, window size) or leave the command on paddock's own stdio,
@@ -22,6 +25,11 @@ struct supervisor_hooks {
 	 */
 	int (*prepare)(void *userdata);
 	void *userdata;
+
+	/* network capture (spec->net != NET_NONE): the policy (borrowed) and the audit sink */
+	const struct policy *policy;
+	void (*audit)(void *userdata, const char *type, struct json_object *fields);
+	void *audit_userdata;
 };
 
 int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hooks *hooks);

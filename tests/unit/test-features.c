@@ -150,7 +150,8 @@ TEST(probe_all)
 	ASSERT_TRUE(f[FEATURE_LANDLOCK].required);
 	ASSERT_TRUE(f[FEATURE_SECCOMP_NOTIFY].required);
 	ASSERT_TRUE(f[FEATURE_PTY].required);
-	ASSERT_FALSE(f[FEATURE_NFTABLES].required);
+	ASSERT_TRUE(f[FEATURE_NFTABLES].required); /* the default --net public needs it */
+	ASSERT_FALSE(f[FEATURE_TUN].required);     /* the capture routes through lo */
 	ASSERT_FALSE(f[FEATURE_CGROUP2].required);
 	ASSERT_FALSE(f[FEATURE_SUBID].required);
 	/* no child left behind, not even a zombie */
