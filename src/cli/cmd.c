@@ -16,13 +16,14 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_version, paddock_cmd_doctor,
-	paddock_cmd_completion, paddock_cmd_help;
+extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_logs, paddock_cmd_version,
+	paddock_cmd_doctor, paddock_cmd_completion, paddock_cmd_help;
 
 /* one command a line */
 /* clang-format off */
 const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_run,
+	&paddock_cmd_logs,
 	&paddock_cmd_doctor,
 	&paddock_cmd_version,
 	&paddock_cmd_completion,
