@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -35,6 +36,7 @@
 #include "proxy/policy.h"
 #include "store/config.h"
 #include "store/paths.h"
+#include "supervisor/audit.h"
 #include "supervisor/run.h"
 #include "supervisor/runstate.h"
 
@@ -110,13 +112,13 @@ static const struct paddock_opt run_opts[] = {
 	  OPT_NAME, NULL },
 	{ "hostname", 0, "NAME", false, "the sandbox's hostname (default: paddock)", OPT_HOSTNAME,
 	  NULL },
-	{ "keep-log", 0, NULL, false, "keep the audit log after exit (not in this version yet)",
+	{ "keep-log", 0, NULL, false, "keep the audit log after exit (read it with paddock logs)",
 	  OPT_KEEP_LOG, NULL },
 	{},
 };
 
 static const char *arg_workspace;
-static bool arg_root, arg_tty, arg_interactive;
+static bool arg_root, arg_tty, arg_interactive, arg_keep_log;
 
 static const char *opt_name_of(int id)
 {
@@ -189,13 +191,48 @@ static int prepare_placeholders(void *userdata)
 	return 0;
 }
 
-/* audit_debug() - until the audit log is written: every event at debug level */
-static void audit_debug(void *userdata, const char *type, struct json_object *fields)
+/*
+ * audit_sink() - every event of the sandbox: to the kept log (--keep-log), and at debug level
+ * (an ephemeral run keeps nothing, SPEC.md section 2)
+ */
+static void audit_sink(void *userdata, const char *type, struct json_object *fields)
 {
-	(void)userdata;
+	struct audit *a = userdata;
+
 	log_debug("audit %s %s", type,
 		  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN) : "{}");
-	json_object_put(fields);
+	if (a)
+		audit_event(a, type, fields);
+	else
+		json_object_put(fields);
+}
+
+/* audit_open_kept() - $DATA/logs/run-YYYYMMDD-HHMMSS-PID.jsonl for --keep-log */
+static int audit_open_kept(const char *data_dir, char **ret_name, struct audit **ret)
+{
+	_cleanup_free_ char *path = NULL, *name = NULL;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int r;
+
+	(void)strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	name = xasprintf("run-%s-%d", stamp, (int)getpid());
+	path = xasprintf("%s/logs/%s.jsonl", data_dir, name);
+	/* $XDG_DATA_HOME may not exist yet: create it and its parents, private */
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		r = mkdir(path, 0700);
+		*p = '/';
+		if (r < 0 && errno != EEXIST)
+			return log_error_errno(
+				errno, "run: Failed to create the directories of '%s': %m", path);
+	}
+	r = audit_open(path, name, ret);
+	if (r < 0)
+		return log_error_errno(r, "run: Failed to open the audit log '%s': %m", path);
+	*ret_name = TAKE_PTR(name);
+	return 0;
 }
 
 /* config_option_flag() - the config_set_option() name of a run option, NULL if not one */
@@ -264,6 +301,8 @@ static int cmd_run_exec(int argc, char **argv)
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
 				 **add_hosts = NULL;
 	_cleanup_(policy_freep) struct policy *policy = NULL;
+	_cleanup_free_ char *log_name = NULL;
+	struct audit *audit = NULL;
 	_cleanup_close_ int ws_fd = -EBADF;
 	struct sandbox_spec spec = {};
 	struct protect_set protect = {};
@@ -324,8 +363,10 @@ static int cmd_run_exec(int argc, char **argv)
 		case OPT_SSH_AGENT:
 		case OPT_REVIEW:
 		case OPT_NAME:
-		case OPT_KEEP_LOG:
 			return refuse_not_yet(c);
+		case OPT_KEEP_LOG:
+			arg_keep_log = true;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -491,6 +532,12 @@ static int cmd_run_exec(int argc, char **argv)
 		}
 	}
 
+	if (arg_keep_log) {
+		r = audit_open_kept(data_dir, &log_name, &audit);
+		if (r < 0)
+			goto out;
+	}
+
 	r = plan_build(&pin, &spec);
 	if (r < 0) {
 		log_error_errno(r, "run: Failed to plan the sandbox's filesystem: %m");
@@ -514,14 +561,41 @@ static int cmd_run_exec(int argc, char **argv)
 			.prepare = prepare_placeholders,
 			.userdata = &pc,
 			.policy = policy,
-			.audit = audit_debug,
+			.audit = audit_sink,
+			.audit_userdata = audit,
 		};
+		struct json_object *f = json_object_new_object();
+		struct json_object *av = json_object_new_array();
+
+		STRV_FOREACH (a, spec.argv)
+			json_object_array_add(av, json_object_new_string(*a));
+		json_object_object_add(f, "workspace", json_object_new_string(workspace));
+		json_object_object_add(f, "argv", av);
+		json_object_object_add(f, "net",
+				       json_object_new_string(config_net_to_string(cfg->net)));
+		json_object_object_add(f, "image", json_object_new_string(cfg->image));
+		audit_sink(audit, "start", f);
 
 		r = supervisor_run(&spec, &hooks);
+
+		f = json_object_new_object();
+		if (r >= 0)
+			json_object_object_add(f, "status", json_object_new_int(r));
+		else
+			json_object_object_add(f, "error", json_object_new_string(strerror(-r)));
+		audit_sink(audit, "exit", f);
 	}
 
 out:
 	runstate_remove(&rs);
+	if (audit) {
+		unsigned lost = audit_errors(audit);
+
+		audit = audit_close(audit);
+		if (lost)
+			log_warning("%u audit events could not be written", lost);
+		log_notice("audit log kept: %s (paddock logs %s)", log_name, log_name);
+	}
 	for (size_t i = 0; i < n_volumes; i++) {
 		free(volumes[i].src);
 		free(volumes[i].dst);

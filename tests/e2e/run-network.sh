@@ -140,6 +140,33 @@ t_expect "a deny rule wins" nz ""
 net none -- curl -sS --noproxy '*' -m 5 "http://web.test:$HTTP_PORT/hello.txt"
 t_expect "--net none reaches nothing" nz ""
 
+# --- the audit log (--keep-log): every connection and DNS answer, with the decision
+logs_home="$T_TMP/xdg-data"
+mkdir -p "$logs_home"
+OUT=$(cd "$ws" && XDG_DATA_HOME="$logs_home" "$PADDOCK" run --keep-log "${HOSTS[@]}" -- sh -c "curl -sS --noproxy '*' http://web.test:$HTTP_PORT/hello.txt >/dev/null; curl -sS -m 3 --noproxy '*' http://10.0.0.1/ >/dev/null 2>&1; getent hosts denied-name.test >/dev/null; exit 4" 2>&1 </dev/null); RC=$?
+t_expect "--keep-log says where the log is" 4 "audit log kept: run-"
+name=$(printf '%s' "$OUT" | sed -n 's/.*audit log kept: \(run-[0-9-]*\).*/\1/p')
+if t_is_root; then logdir=/var/lib/paddock/logs; else logdir="$logs_home/paddock/logs"; fi
+log="$logdir/$name.jsonl"
+if [ -n "$name" ] && [ -f "$log" ]; then
+  t_ok "the kept log exists ($log)"
+  OUT=$(cat "$log"); RC=0
+  t_expect "the start is logged with the command" 0 '"type":"start".*"argv"'
+  t_expect "the exit is logged with the command's status" 0 '"type":"exit".*"status":4'
+  t_expect_not "no secret value or host environment in the log" "AWS_SECRET|hunter2"
+  if grep -q '"type":"net".*"host":"web.test".*"decision":"allow"' "$log" && grep -q '"type":"net".*"bytes_down":[1-9]' "$log"; then t_ok "an allowed connection is logged with its bytes"; else t_fail "net event" "$(cat "$log")"; fi
+  if grep -q '"ip":"10.0.0.1".*"decision":"deny"\|"decision":"deny".*"ip":"10.0.0.1"' "$log"; then t_ok "a denied connection is logged with its rule"; else t_fail "deny event" "$(cat "$log")"; fi
+  if grep -q '"type":"dns".*"name":"denied-name.test"' "$log"; then t_ok "DNS queries are logged"; else t_fail "dns event" "$(cat "$log")"; fi
+  OUT=$(XDG_DATA_HOME="$logs_home" "$PADDOCK" logs --type net "$log" 2>&1); RC=$?
+  t_expect "paddock logs --type net reads it" 0 "web.test"
+  t_expect_not "--type net shows only net events" " dns | start "
+  if t_is_root; then rm -f "$log"; fi
+else
+  t_fail "the kept log exists" "$OUT"
+fi
+OUT=$(cd "$ws" && XDG_DATA_HOME="$logs_home" "$PADDOCK" run --net none -- true 2>&1); RC=$?
+t_expect_not "without --keep-log nothing is kept" "audit log kept"
+
 # --- the proxy cannot be used from outside the sandbox
 if ! (exec 3<>/dev/tcp/127.0.0.1/15001) 2>/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/3128) 2>/dev/null; then
   t_ok "paddock's listeners do not exist on the host's loopback"
