@@ -245,6 +245,18 @@ static void conn_refuse(struct conn *c, int status, const char *reason)
 	char resp[512];
 	int n;
 
+	if (c->proto == PROTO_TLS && !c->http_reply && c->fd >= 0) {
+		/*
+		 * A TLS client gets a fatal access_denied alert (TLS 1.2 record framing, which
+		 * every version accepts before the handshake), so it reports "access denied"
+		 * instead of "connection reset"; then a plain close.
+		 */
+		static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31 };
+
+		(void)send(c->fd, alert, sizeof(alert), MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_close(c, NULL);
+		return;
+	}
 	if (!c->http_reply || c->fd < 0) {
 		conn_reset(c);
 		return;

@@ -90,6 +90,38 @@ fi
 net public -- sh -c 'getent hosts web.test'
 t_expect "allowed names resolve to paddock's fake addresses (198.18.0.0/15)" 0 "^198\\.(18|19)\\."
 
+# ssh (and git over ssh) to an allowed host: an sshd of the test's own on the host's loopback
+if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; then
+  SSH_PORT=$(free_port)
+  ssh-keygen -q -t ed25519 -N '' -f "$srv/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$ws/userkey"
+  cp "$ws/userkey.pub" "$srv/authorized_keys"; chmod 600 "$srv/authorized_keys"
+  cat > "$srv/sshd_config" <<SSHEOF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $srv/hostkey
+AuthorizedKeysFile $srv/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile $srv/sshd.pid
+SSHEOF
+  if t_is_root; then mkdir -p /run/sshd; fi
+  /usr/sbin/sshd -f "$srv/sshd_config" -E "$srv/sshd.log"
+  for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT) 2>/dev/null && break; sleep 0.1; done
+  SSH="ssh -i $ws/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $SSH_PORT"
+  net public --add-host "ssh.test:127.0.0.1" -- $SSH "$(id -un)@ssh.test" echo ssh-through-paddock
+  t_expect "ssh to an allowed host works through the capture" 0 "^ssh-through-paddock$"
+  net public --add-host "ssh.test:127.0.0.1" -- env GIT_SSH_COMMAND="$SSH" git clone -q "ssh://$(id -un)@ssh.test$srv/www/repo.git" ssh-clone
+  if [ "$RC" = 0 ] && [ -f "$ws/ssh-clone/f" ]; then t_ok "git clone over ssh works"; else t_fail "git over ssh" "$OUT"; fi
+  rm -rf "$ws/ssh-clone"
+  net allowlist --allow other.test -- $SSH -o ConnectTimeout=5 "$(id -un)@127.0.0.1" echo leaked
+  t_expect "ssh to a host outside the policy fails" nz ""
+  [ -f "$srv/sshd.pid" ] && kill "$(cat "$srv/sshd.pid")" 2>/dev/null
+else
+  t_skip "ssh and git over ssh" "openssh-server is not installed"
+fi
+
 # --- denied
 before=$(served /hello.txt)
 net public -- curl -sS -f --noproxy '*' -m 5 "http://127.0.0.1:$HTTP_PORT/hello.txt"
@@ -111,8 +143,17 @@ net public -- curl -sS -f --noproxy '*' -m 5 http://10.0.0.1:80/
 t_expect "a private address is denied" nz ""
 net public -- curl -sS -f --noproxy '*' -m 5 -H "Host: evil.test" "http://web.test:$HTTP_PORT/hello.txt"
 t_expect "a Host header that differs from the target is refused" nz "403|Forbidden|reset"
-net public -- sh -c "echo Q | openssl s_client -connect tls.test:$TLS_PORT -servername evil.test 2>&1 | head -3"
+net public -- sh -c "echo Q | openssl s_client -connect tls.test:$TLS_PORT -servername evil.test 2>&1 | head -5"
 t_expect_not "an SNI that differs from the target gets no TLS session" "BEGIN CERTIFICATE|Verify return code: 0"
+t_expect "... but a TLS access_denied alert" 0 "alert access denied"
+net public -- $PY -c "
+import socket
+s = socket.create_connection(('web.test', $HTTP_PORT))
+s.sendall(b'POST /hello.txt HTTP/1.1\\r\\nHost: web.test:$HTTP_PORT\\r\\nContent-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n')
+print(s.recv(200).decode(errors='replace').splitlines()[0])"
+t_expect "request smuggling (Content-Length with Transfer-Encoding) is refused" 0 "400"
+net public -- curl -sS -f --noproxy '*' -m 5 "http://[::ffff:127.0.0.1]:$HTTP_PORT/hello.txt"
+t_expect "loopback as a v4-mapped IPv6 literal goes nowhere" nz ""
 net public -- env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy curl -sS -m 5 "http://127.0.0.1:$HTTP_PORT/hello.txt"
 t_expect "unsetting the proxy variables changes nothing" nz ""
 net public -- $PY -c "
