@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -501,6 +502,19 @@ static int cmd_run_exec(int argc, char **argv)
 		}
 	}
 	spec.pids = (unsigned long)cfg->pids;
+	{
+		/*
+		 * The proxy holds two descriptors per connection: raise our soft limit to the
+		 * hard one; the command gets the user's own soft limit back.
+		 */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			spec.nofile_soft = (unsigned long)rl.rlim_cur;
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 
 	for (size_t i = 0; i < cfg->n_env; i++)
 		strv_push(&env_extra, cfg->env[i].value ? xasprintf("%s=%s", cfg->env[i].name,

@@ -192,6 +192,15 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *
 			child_fail(pipe_fd, STEP_RLIMIT, -errno);
 	}
 
+	if (spec->nofile_soft) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = MIN((rlim_t)spec->nofile_soft, rl.rlim_max);
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(pipe_fd, STEP_NO_NEW_PRIVS, -errno);
 

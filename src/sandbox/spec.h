@@ -67,6 +67,8 @@ struct sandbox_spec {
 
 	enum net_mode net;
 	unsigned long pids; /* RLIMIT_NPROC of the command (per user namespace); 0 = none */
+	unsigned long nofile_soft; /* the user's RLIMIT_NOFILE soft limit, given back to the
+				    * command (the supervisor raises its own); 0 = leave */
 };
 
 void sandbox_spec_add_mount(struct sandbox_spec *s, enum mount_kind kind, const char *src,

@@ -49,6 +49,8 @@
 #define RELAY_HIGH  (256 * 1024)
 #define KILL_GRACE  5
 #define DRAIN_MSECS 300
+/* connections through the proxy at once, per sandbox: two fds each in the supervisor */
+#define SANDBOX_MAX_CONNS 16384
 
 struct run {
 	const struct sandbox_spec *spec;
@@ -485,6 +487,7 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 
 	if (spec->net != NET_NONE) {
 		struct proxy_opts po = {
+			.max_conns = SANDBOX_MAX_CONNS,
 			.base = r.base,
 			.policy = hooks ? hooks->policy : NULL,
 			.audit = hooks ? hooks->audit : NULL,
