@@ -19,7 +19,8 @@
  *   CONN_RESOLVE  policy_check_name(), then the --add-host addresses or the resolver.
  *   CONN_DIAL     policy_check_addr() on each address; exactly the first allowed one is
  *                 dialled (never resolved again), with a 10 s deadline.
- *   CONN_RELAY    bufferevents both ways, at most 64 KiB buffered per direction; a FIN one
+ *   CONN_RELAY    relay.c: splice(2) through a pipe per direction, or bufferevents where
+ *                 splice does not work; at most 64 KiB in flight per direction; a FIN one
  *                 way is passed on with shutdown(SHUT_WR) while the other way keeps flowing;
  *                 10 minutes without a byte either way closes the connection.
  *   CONN_LINGER   a refused client that expects HTTP got its 4xx/5xx; what it still sends
@@ -77,7 +78,6 @@
 #define REWRITE_EXTRA_MAX 512u /* "/", Host for HTTP/1.0, "Connection: close", slack */
 
 static void conn_decide(struct conn *c);
-static void conn_relay_start(struct conn *c);
 
 const char *conn_proto_to_string(enum conn_proto proto)
 {
@@ -196,13 +196,13 @@ void conn_close(struct conn *c, const char *error)
 		resolver_cancel(c->query);
 	if (c->ev)
 		event_free(c->ev);
-	if (c->timer)
-		event_free(c->timer);
+	relay_free(c);
 	if (c->client)
 		bufferevent_free(c->client);
 	if (c->upstream)
 		bufferevent_free(c->upstream);
 	safe_close(c->fd);
+	safe_close(c->up_fd);
 	conn_buf_free(c);
 	free(c->name);
 	free(c->sni);
@@ -274,6 +274,7 @@ static void conn_refuse(struct conn *c, int status, const char *reason)
 	(void)shutdown(c->fd, SHUT_WR);
 	if (c->upstream)
 		c->upstream = (bufferevent_free(c->upstream), NULL);
+	c->up_fd = safe_close(c->up_fd);
 	conn_buf_free(c);
 	c->state = CONN_LINGER;
 	c->t_deadline = proxy_now_usec() + PROXY_LINGER_MS * 1000u;
@@ -565,7 +566,7 @@ static void conn_peek_done(struct conn *c, struct peek_result *res)
 	}
 
 	if (c->via == VIA_CONNECT)
-		conn_relay_start(c); /* the tunnel was decided and dialled before the 200 */
+		relay_start(c); /* the tunnel was decided and dialled before the 200 */
 	else
 		conn_decide(c);
 }
@@ -679,127 +680,6 @@ static void conn_peek_start(struct conn *c)
 		conn_wait_read(c, PROXY_FIRST_BYTES_MS * 1000u);
 }
 
-/* --- relay ------------------------------------------------------------------------------- */
-
-static void conn_idle_arm(struct conn *c)
-{
-	struct timeval tv = timeval_from_usec(PROXY_IDLE_MS * 1000ull);
-
-	(void)evtimer_add(c->timer, &tv);
-}
-
-static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	conn_close(arg, "idle timeout");
-}
-
-/* Both ways have seen FIN and passed it on, with everything before it: done. */
-static void conn_relay_maybe_done(struct conn *c)
-{
-	if (c->up_shut && c->down_shut)
-		conn_close(c, NULL);
-}
-
-/* Pass on @src's FIN to @dst once @dst's output is flushed. */
-static void conn_relay_pass_fin(struct conn *c, struct bufferevent *dst)
-{
-	bool *shut = dst == c->upstream ? &c->up_shut : &c->down_shut;
-
-	if (*shut || evbuffer_get_length(bufferevent_get_output(dst)) > 0)
-		return;
-	(void)shutdown(bufferevent_getfd(dst), SHUT_WR);
-	*shut = true;
-}
-
-static void relay_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	struct bufferevent *dst = bev == c->client ? c->upstream : c->client;
-	struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(dst);
-	size_t n = evbuffer_get_length(in);
-
-	if (bev == c->client)
-		c->bytes_up += n;
-	else
-		c->bytes_down += n;
-	(void)evbuffer_add_buffer(out, in);
-	/* backpressure: stop reading until the other side drains (relay_write_cb) */
-	if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
-		(void)bufferevent_disable(bev, EV_READ);
-	conn_idle_arm(c);
-}
-
-/* @bev's output is empty (the write low watermark is 0) */
-static void relay_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	struct bufferevent *src = bev == c->client ? c->upstream : c->client;
-	bool src_eof = src == c->client ? c->client_eof : c->upstream_eof;
-
-	if (!src_eof) {
-		(void)bufferevent_enable(src, EV_READ);
-		return;
-	}
-	conn_relay_pass_fin(c, bev);
-	conn_relay_maybe_done(c);
-}
-
-static void relay_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	struct bufferevent *dst = bev == c->client ? c->upstream : c->client;
-
-	if (what & BEV_EVENT_EOF) {
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			relay_read_cb(bev, c);
-		if (bev == c->client)
-			c->client_eof = true;
-		else
-			c->upstream_eof = true;
-		conn_relay_pass_fin(c, dst);
-		conn_relay_maybe_done(c);
-		return;
-	}
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		int e = EVUTIL_SOCKET_ERROR();
-
-		conn_close(c, bev == c->client  ? "client connection failed"
-			      : e == ECONNRESET ? "upstream reset the connection"
-						: "upstream connection failed");
-	}
-}
-
-static void conn_relay_start(struct conn *c)
-{
-	struct bufferevent *bev;
-
-	event_free(c->ev);
-	c->ev = NULL;
-	bev = bufferevent_socket_new(c->proxy->o.base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		conn_close(c, "out of memory");
-		return;
-	}
-	c->fd = -EBADF;
-	c->client = bev;
-	c->state = CONN_RELAY;
-
-	bufferevent_setcb(c->client, relay_read_cb, relay_write_cb, relay_event_cb, c);
-	bufferevent_setcb(c->upstream, relay_read_cb, relay_write_cb, relay_event_cb, c);
-	bufferevent_setwatermark(c->client, EV_READ, 0, PROXY_RELAY_BUF_MAX);
-	bufferevent_setwatermark(c->upstream, EV_READ, 0, PROXY_RELAY_BUF_MAX);
-	(void)bufferevent_set_timeouts(c->upstream, NULL, NULL);
-
-	if (c->len > 0) {
-		(void)evbuffer_add(bufferevent_get_output(c->upstream), c->buf, c->len);
-		c->bytes_up += c->len;
-	}
-	conn_buf_free(c);
-	(void)bufferevent_enable(c->client, EV_READ | EV_WRITE);
-	(void)bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
-	conn_idle_arm(c);
-}
-
 /* --- dial ------------------------------------------------------------------------------- */
 
 static void dial_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -810,7 +690,7 @@ static void dial_event_cb(struct bufferevent *bev, short what, void *arg)
 		(void)bufferevent_set_timeouts(c->upstream, NULL, NULL);
 		(void)bufferevent_disable(c->upstream, EV_READ | EV_WRITE);
 		if (c->via != VIA_CONNECT) {
-			conn_relay_start(c);
+			relay_start(c);
 			return;
 		}
 		/* the tunnel is open; what it carries is checked like a transparent connection */
@@ -836,18 +716,17 @@ static void conn_dial(struct conn *c)
 	struct timeval tv = timeval_from_usec(PROXY_CONNECT_MS * 1000ull);
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(&c->addr, c->port, &ss);
-	int fd;
 
 	c->state = CONN_DIAL;
 	c->allowed = true;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	c->up_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->up_fd < 0) {
 		conn_fail(c, 502, "cannot create a socket");
 		return;
 	}
-	c->upstream = bufferevent_socket_new(c->proxy->o.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* the connection keeps owning the fd: the relay may drop this bufferevent for splice */
+	c->upstream = bufferevent_socket_new(c->proxy->o.base, c->up_fd, 0);
 	if (!c->upstream) {
-		safe_close(fd);
 		conn_fail(c, 502, "out of memory");
 		return;
 	}
@@ -1001,6 +880,7 @@ void conn_start(struct proxy *p, enum listener_kind kind, int fd)
 
 	c->proxy = p;
 	c->fd = fd;
+	c->up_fd = -EBADF;
 	c->t_start = proxy_now_usec();
 	c->via = kind == LISTENER_HTTP ? VIA_FORWARD : VIA_TRANSPARENT;
 	c->next = p->conns;
@@ -1010,8 +890,7 @@ void conn_start(struct proxy *p, enum listener_kind kind, int fd)
 	p->n_conns++;
 
 	c->ev = event_new(p->o.base, fd, EV_READ, conn_io_cb, c);
-	c->timer = evtimer_new(p->o.base, conn_timer_cb, c);
-	if (!c->ev || !c->timer) {
+	if (!c->ev) {
 		conn_reset(c);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "proxy/proxy.h"
 
 struct bufferevent;
+struct relay_pipe;
 struct resolver_query;
 
 enum listener_kind {
@@ -44,6 +45,9 @@ struct listener {
  * @listeners: the listeners and DNS sockets
  * @conns: every open connection (a doubly linked list through conn.next/prev)
  * @n_conns: its length, at most @o.max_conns
+ * @idle_usec: a relay without a byte either way for this long is closed (PROXY_IDLE_MS;
+ *             tests shorten it)
+ * @no_splice: relay with bufferevents only (tests set it to cover the fallback)
  */
 struct proxy {
 	struct proxy_opts o;
@@ -51,6 +55,8 @@ struct proxy {
 	size_t n_listeners;
 	struct conn *conns;
 	unsigned n_conns;
+	uint64_t idle_usec;
+	bool no_splice;
 };
 
 enum conn_via {
@@ -83,9 +89,11 @@ enum conn_proto {
 /*
  * struct conn - one client connection and, once dialled, its upstream
  *
- * The client's fd is @fd (read with @ev) until the relay starts; then @client owns it. @buf
- * holds what was read from the client and not yet sent upstream (the peeked bytes, or the
- * rewritten request head and what followed it).
+ * The connection owns the client's socket @fd (read with @ev until the relay starts) and the
+ * upstream socket @up_fd from first to last; the bufferevents and the splice relay only
+ * borrow them. @buf holds what was read from the client and not yet sent upstream (the
+ * peeked bytes, or the rewritten request head and what followed it). While relaying, either
+ * @pipes (splice, relay.c) or @client and @upstream (bufferevents) move the bytes.
  */
 struct conn {
 	struct proxy *proxy;
@@ -93,10 +101,11 @@ struct conn {
 	enum conn_via via;
 	enum conn_state state;
 	enum conn_proto proto;
-	int fd;
+	int fd, up_fd;
 	struct event *ev;
 	struct event *timer;
 	struct bufferevent *client, *upstream;
+	struct relay_pipe *pipes; /* [0] client -> upstream, [1] upstream -> client */
 	uint8_t *buf;
 	size_t len, cap, limit;
 	uint64_t t_start, t_deadline; /* microseconds, CLOCK_MONOTONIC */
@@ -125,3 +134,7 @@ uint64_t proxy_now_usec(void);
 void conn_start(struct proxy *p, enum listener_kind kind, int fd);
 void conn_close(struct conn *c, const char *error);
 const char *conn_proto_to_string(enum conn_proto proto);
+
+/* relay.c */
+void relay_start(struct conn *c);
+void relay_free(struct conn *c);

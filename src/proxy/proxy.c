@@ -274,6 +274,7 @@ int proxy_new(const struct proxy_opts *o, struct proxy **ret)
 	p->o = *o;
 	if (p->o.max_conns == 0)
 		p->o.max_conns = PROXY_CONNS_DEFAULT;
+	p->idle_usec = PROXY_IDLE_MS * 1000ull;
 	*ret = p;
 	return 0;
 }

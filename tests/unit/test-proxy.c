@@ -11,6 +11,9 @@
  * a fake address of "allowed.test" or "denied.test" from the test's fake-IP table, or a
  * literal. The policy is public mode with --add-host allowed.test:127.0.0.1, a deny rule for
  * denied.test and an allow rule for 127.0.0.2.
+ *
+ * The relay tests run twice: with splice(2), and with the bufferevent relay that is the
+ * fallback (proxy->no_splice, through proxy-internal.h, as is the shorter idle timeout).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,13 +34,14 @@
 #include "proxy/dns.h"
 #include "proxy/fakeip.h"
 #include "proxy/policy.h"
+#include "proxy/proxy-internal.h"
 #include "proxy/proxy.h"
 #include "store/config.h"
 #include "tap.h"
 
 /* --- upstream servers (threads, blocking I/O) -------------------------------------------- */
 
-enum server_mode { SERVER_ECHO, SERVER_HTTP, SERVER_TLS };
+enum server_mode { SERVER_ECHO, SERVER_HTTP, SERVER_TLS, SERVER_HALF, SERVER_RESET };
 
 struct server {
 	enum server_mode mode;
@@ -52,6 +57,7 @@ struct server_conn {
 static SSL_CTX *server_ctx;
 static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;
 static char http_last_head[8192];
+static char half_got[256]; /* what SERVER_HALF read after its FIN, under http_lock */
 
 static void serve_echo(int fd)
 {
@@ -86,6 +92,33 @@ static void serve_http(int fd)
 	(void)!write(fd, resp, STRLEN(resp));
 }
 
+/* Speak first, send FIN at once, then read what the client still sends until its FIN. */
+static void serve_half(int fd)
+{
+	char buf[256];
+	size_t len = 0;
+	ssize_t n;
+
+	if (write(fd, "hi\n", 3) != 3 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	pthread_mutex_lock(&http_lock);
+	memcpy(half_got, buf, len + 1);
+	pthread_mutex_unlock(&http_lock);
+}
+
+/* Read a line, then reset the connection (SO_LINGER 0). */
+static void serve_reset(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	char buf[256];
+
+	(void)!read(fd, buf, sizeof(buf));
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
 static void serve_tls(int fd)
 {
 	SSL *ssl = SSL_new(server_ctx);
@@ -113,6 +146,12 @@ static void *server_conn_main(void *arg)
 		break;
 	case SERVER_TLS:
 		serve_tls(sc->fd);
+		break;
+	case SERVER_HALF:
+		serve_half(sc->fd);
+		break;
+	case SERVER_RESET:
+		serve_reset(sc->fd);
 		break;
 	}
 	close(sc->fd);
@@ -196,7 +235,7 @@ static SSL_CTX *tls_server_ctx(void)
 	return ctx;
 }
 
-static struct server *echo_srv, *echo2_srv, *http_srv, *tls_srv;
+static struct server *echo_srv, *echo2_srv, *http_srv, *tls_srv, *half_srv, *reset_srv;
 
 static void servers_start(void)
 {
@@ -207,6 +246,8 @@ static void servers_start(void)
 	echo2_srv = server_start(SERVER_ECHO, "127.0.0.2");
 	http_srv = server_start(SERVER_HTTP, "127.0.0.1");
 	tls_srv = server_start(SERVER_TLS, "127.0.0.1");
+	half_srv = server_start(SERVER_HALF, "127.0.0.1");
+	reset_srv = server_start(SERVER_RESET, "127.0.0.1");
 }
 
 /* --- the harness: proxy, loop, captured audit events ------------------------------------- */
@@ -933,7 +974,232 @@ TEST(free_with_open_connections)
 	harness_free(h);
 }
 
+/* --- the relay: splice and the bufferevent fallback --------------------------------------- */
+
+#define BIG_SIZE (20u * 1024u * 1024u)
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* 20 MiB of pseudo-random bytes each way at once through the echo server, checksummed */
+static void check_large_transfer(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), echo_srv->port);
+	static uint8_t out[BIG_SIZE];
+	uint8_t in[65536];
+	uint64_t sum_out = 0xcbf29ce484222325ull, sum_in = 0xcbf29ce484222325ull,
+		 x = 88172645463325252ull;
+	size_t sent = 0, got = 0;
+	char tail[8] = "";
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	for (size_t i = 0; i < BIG_SIZE; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		out[i] = (uint8_t)x;
+	}
+	/* a first byte that is no protocol: relayed as raw TCP at once */
+	out[0] = 0x01;
+	sum_out = fnv1a(sum_out, out, BIG_SIZE);
+	for (unsigned spins = 0; got < BIG_SIZE + 4 && spins < 2000000; spins++) {
+		ssize_t n;
+
+		if (sent < BIG_SIZE) {
+			n = send(fd, out + sent, MIN((size_t)65536, BIG_SIZE - sent),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+			if (sent == BIG_SIZE)
+				ASSERT_OK(shutdown(fd, SHUT_WR));
+		}
+		n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++, got++)
+			if (got < BIG_SIZE)
+				sum_in = fnv1a(sum_in, &in[i], 1);
+			else if (got - BIG_SIZE < sizeof(tail) - 1)
+				tail[got - BIG_SIZE] = (char)in[i];
+		(void)event_base_loop(h->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (n < 0 && sent == BIG_SIZE)
+			pump(h, 1);
+	}
+	ASSERT_EQ(sent, BIG_SIZE);
+	ASSERT_EQ(got, BIG_SIZE + 4);
+	ASSERT_TRUE(sum_in == sum_out);
+	ASSERT_STREQ(tail, "bye\n");
+	close(fd);
+	e = wait_event(h, "net", 1);
+	ASSERT_NOT_NULL(e);
+	ASSERT_NULL(jstr(e, "error"));
+	ASSERT_EQ(jint(e, "bytes_up"), BIG_SIZE);
+	ASSERT_EQ(jint(e, "bytes_down"), BIG_SIZE + 4);
+	ASSERT_EQ(proxy_conn_count(h->proxy), 0);
+	harness_free(h);
+}
+
+TEST(relay_large_transfer_splice)
+{
+	check_large_transfer(false);
+}
+
+TEST(relay_large_transfer_bufferevent)
+{
+	check_large_transfer(true);
+}
+
+/* The server's FIN reaches the client while the client's direction keeps flowing. */
+static void check_half_close_from_server(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), half_srv->port);
+	char buf[64];
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	pthread_mutex_lock(&http_lock);
+	half_got[0] = 0;
+	pthread_mutex_unlock(&http_lock);
+	/* the server speaks first: its line, then EOF, with our side still open */
+	ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), NULL, 3000), 3);
+	ASSERT_STREQ(buf, "hi\n");
+	send_str(fd, "after\n");
+	ASSERT_OK(shutdown(fd, SHUT_WR));
+	e = wait_event(h, "net", 1);
+	ASSERT_NOT_NULL(e);
+	ASSERT_NULL(jstr(e, "error"));
+	ASSERT_EQ(jint(e, "bytes_up"), 6);
+	ASSERT_EQ(jint(e, "bytes_down"), 3);
+	pthread_mutex_lock(&http_lock);
+	(void)snprintf(buf, sizeof(buf), "%s", half_got);
+	pthread_mutex_unlock(&http_lock);
+	ASSERT_STREQ(buf, "after\n");
+	ASSERT_EQ(proxy_conn_count(h->proxy), 0);
+	close(fd);
+	harness_free(h);
+}
+
+/* The client's FIN reaches the server, which answers after it (the echo server's "bye"). */
+static void check_half_close_from_client(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), echo_srv->port);
+	char buf[64];
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	send_str(fd, "\x01one\n");
+	ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), "one\n", 3000), 5);
+	ASSERT_OK(shutdown(fd, SHUT_WR));
+	ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), NULL, 3000), 4);
+	ASSERT_STREQ(buf, "bye\n");
+	e = wait_event(h, "net", 1);
+	ASSERT_NULL(jstr(e, "error"));
+	ASSERT_EQ(jint(e, "bytes_up"), 5);
+	ASSERT_EQ(jint(e, "bytes_down"), 9);
+	close(fd);
+	harness_free(h);
+}
+
+TEST(relay_half_close_both_ways)
+{
+	check_half_close_from_server(false);
+	check_half_close_from_server(true);
+	check_half_close_from_client(false);
+	check_half_close_from_client(true);
+}
+
+static void check_upstream_reset(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), reset_srv->port);
+	char buf[64];
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	send_str(fd, "\x01hello\n");
+	e = wait_event(h, "net", 1);
+	ASSERT_NOT_NULL(e);
+	ASSERT_STREQ(jstr(e, "error"), "upstream reset the connection");
+	ASSERT_EQ(jint(e, "bytes_up"), 7);
+	ASSERT_EQ(proxy_conn_count(h->proxy), 0);
+	ASSERT_TRUE(recv_until(h, fd, buf, sizeof(buf), NULL, 3000) <= 0);
+	close(fd);
+	harness_free(h);
+}
+
+static void check_client_reset(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), echo_srv->port);
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	char buf[64];
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	send_str(fd, "\x01hello\n");
+	ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), "hello\n", 3000), 7);
+	ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)));
+	close(fd);
+	e = wait_event(h, "net", 1);
+	ASSERT_NOT_NULL(e);
+	ASSERT_STREQ(jstr(e, "error"), "client connection failed");
+	ASSERT_EQ(jint(e, "bytes_up"), 7);
+	ASSERT_EQ(jint(e, "bytes_down"), 7);
+	ASSERT_EQ(proxy_conn_count(h->proxy), 0);
+	harness_free(h);
+}
+
+TEST(relay_peer_reset_mid_stream)
+{
+	check_upstream_reset(false);
+	check_upstream_reset(true);
+	check_client_reset(false);
+	check_client_reset(true);
+}
+
+/* No byte either way for idle_usec closes the connection; traffic keeps it open. */
+static void check_idle_timeout(bool no_splice)
+{
+	struct harness *h = harness_new(0);
+	int fd = client_transparent(h, fake(h, "allowed.test"), echo_srv->port);
+	char buf[64];
+	struct json_object *e;
+
+	h->proxy->no_splice = no_splice;
+	h->proxy->idle_usec = 300 * 1000;
+	for (int i = 0; i < 4; i++) {
+		send_str(fd, "\x01ping\n");
+		ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), "ping\n", 3000), 6);
+		pump(h, 150);
+	}
+	ASSERT_EQ(count_events(h, "net"), 0);
+	ASSERT_EQ(proxy_conn_count(h->proxy), 1);
+	e = wait_event(h, "net", 1);
+	ASSERT_NOT_NULL(e);
+	ASSERT_STREQ(jstr(e, "error"), "idle timeout");
+	ASSERT_EQ(jint(e, "bytes_up"), 24);
+	ASSERT_EQ(jint(e, "bytes_down"), 24);
+	ASSERT_EQ(recv_until(h, fd, buf, sizeof(buf), NULL, 3000), 0);
+	close(fd);
+	harness_free(h);
+}
+
+TEST(relay_idle_timeout)
+{
+	check_idle_timeout(false);
+	check_idle_timeout(true);
+}
+
 int main(void)
 {
+	(void)signal(SIGPIPE, SIG_IGN);
 	return tap_run();
 }
