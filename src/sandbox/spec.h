@@ -66,7 +66,7 @@ struct sandbox_spec {
 	bool interactive; /* keep stdin open (pipe mode); a tty is always interactive */
 
 	enum net_mode net;
-	unsigned long pids; /* RLIMIT_NPROC of the command (per user namespace); 0 = none */
+	unsigned long pids;        /* RLIMIT_NPROC of the command (per user namespace); 0 = none */
 	unsigned long nofile_soft; /* the user's RLIMIT_NOFILE soft limit, given back to the
 				    * command (the supervisor raises its own); 0 = leave */
 };
