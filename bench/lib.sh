@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 #
-# bench/lib.sh - shared pieces of paddock's benchmarks (bench/startup, later bench/sessions,
-# bench/audit, bench/clone, proxy throughput). Source it from a bash script that runs with
+# bench/lib.sh - shared pieces of paddock's benchmarks (bench/startup, bench/proxy, later
+# bench/sessions, bench/audit, bench/clone). Source it from a bash script that runs with
 # `set -euo pipefail`:
 #
 #   . "$(dirname "$0")/lib.sh"
