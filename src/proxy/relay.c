@@ -140,12 +140,20 @@ static void relay_pipe_update(struct relay_pipe *rp)
 	relay_event_set(rp->wr, &rp->wr_on, relay_pipe_pending(rp) > 0);
 }
 
+static int relay_pipe_open(struct relay_pipe *rp);
+
 /* @src is readable: splice into the pipe. Returns 0, or -errno with the failing fd. */
 static int relay_pipe_fill(struct relay_pipe *rp, int *reterr_fd)
 {
 	struct conn *c = rp->c;
 	ssize_t n;
 
+	if (rp->pipe[1] < 0) {
+		int r = relay_pipe_open(rp);
+
+		if (r < 0)
+			return r; /* out of descriptors: bufferevents take over (settle) */
+	}
 	/* #syscalls: splice */
 	n = splice(rp->src, NULL, rp->pipe[1], NULL, rp->cap - rp->in_pipe, SPLICE_FLAGS);
 	if (n > 0) {
@@ -219,9 +227,9 @@ static void relay_pipe_settle(struct relay_pipe *rp, int r, int err_fd)
 {
 	struct conn *c = rp->c;
 
-	if (r == -EINVAL || r == -ENOSYS) {
-		log_debug("Proxy: splice() not supported for '%s' port %u, using bufferevents",
-			  strempty(c->name), c->port);
+	if (r == -EINVAL || r == -ENOSYS || r == -EMFILE || r == -ENFILE) {
+		log_debug("Proxy: no splice() for '%s' port %u (%s), using bufferevents",
+			  strempty(c->name), c->port, strerror(-r));
 		relay_bev_start(c);
 		return;
 	}
@@ -276,15 +284,14 @@ static void relay_pipes_free(struct conn *c)
 	c->pipes = NULL;
 }
 
-static int relay_pipe_init(struct conn *c, struct relay_pipe *rp, bool up)
+/*
+ * relay_pipe_open() - the pipe of one direction, made when its first bytes arrive: an idle
+ * connection holds two descriptors, not six.
+ */
+static int relay_pipe_open(struct relay_pipe *rp)
 {
-	struct event_base *base = c->proxy->o.base;
 	int sz;
 
-	rp->c = c;
-	rp->up = up;
-	rp->src = up ? c->fd : c->up_fd;
-	rp->dst = up ? c->up_fd : c->fd;
 	/* #syscalls: pipe2 fcntl */
 	if (pipe2(rp->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		rp->pipe[0] = rp->pipe[1] = -EBADF;
@@ -294,6 +301,19 @@ static int relay_pipe_init(struct conn *c, struct relay_pipe *rp, bool up)
 	(void)fcntl(rp->pipe[1], F_SETPIPE_SZ, (int)PROXY_RELAY_BUF_MAX);
 	sz = fcntl(rp->pipe[1], F_GETPIPE_SZ);
 	rp->cap = sz > 0 ? MIN((size_t)sz, (size_t)PROXY_RELAY_BUF_MAX) : 4096u;
+	return 0;
+}
+
+static int relay_pipe_init(struct conn *c, struct relay_pipe *rp, bool up)
+{
+	struct event_base *base = c->proxy->o.base;
+
+	rp->c = c;
+	rp->up = up;
+	rp->src = up ? c->fd : c->up_fd;
+	rp->dst = up ? c->up_fd : c->fd;
+	rp->pipe[0] = rp->pipe[1] = -EBADF;
+	rp->cap = PROXY_RELAY_BUF_MAX; /* until the pipe exists: what it asks for */
 	rp->rd = event_new(base, rp->src, EV_READ | EV_PERSIST, relay_pipe_read_cb, rp);
 	rp->wr = event_new(base, rp->dst, EV_WRITE | EV_PERSIST, relay_pipe_write_cb, rp);
 	return rp->rd && rp->wr ? 0 : -ENOMEM;
