@@ -168,6 +168,7 @@ struct prepare_ctx {
 	const char *runtime, *workspace;
 	int ws_fd;
 	struct protect_set *protect;
+	int *lock_fd; /* held since runstate_adopt(); released once our record is written */
 };
 
 /*
@@ -184,6 +185,8 @@ static int prepare_placeholders(void *userdata)
 	if (r < 0)
 		return r;
 	r = protect_create_placeholders(pc->ws_fd, pc->protect, &bad);
+	/* recorded and created: another run may now remove what we adopted only if we do not list it */
+	*pc->lock_fd = safe_close(*pc->lock_fd);
 	if (r < 0)
 		return log_error_errno(r,
 				       "run: Failed to create the placeholder '%s' that protects a "
@@ -304,7 +307,7 @@ static int cmd_run_exec(int argc, char **argv)
 	_cleanup_(policy_freep) struct policy *policy = NULL;
 	_cleanup_free_ char *log_name = NULL;
 	struct audit *audit = NULL;
-	_cleanup_close_ int ws_fd = -EBADF;
+	_cleanup_close_ int ws_fd = -EBADF, lock_fd = -EBADF;
 	struct sandbox_spec spec = {};
 	struct protect_set protect = {};
 	struct plan_volume *volumes = NULL;
@@ -449,7 +452,12 @@ static int cmd_run_exec(int argc, char **argv)
 	 * Placeholders of another live sandbox on this workspace are adopted (recorded as ours
 	 * too) so that neither removes them under the other; before planning the mounts.
 	 */
-	runstate_adopt(runtime, workspace, &protect);
+	lock_fd = runstate_lock(runtime);
+	if (lock_fd < 0) {
+		r = log_error_errno(lock_fd, "run: Failed to lock '%s': %m", runtime);
+		goto out;
+	}
+	runstate_adopt(runtime, workspace, ws_fd, &protect);
 	pin.protect = &protect;
 
 	for (size_t i = 0; i < cfg->n_volumes; i++) {
@@ -570,6 +578,7 @@ static int cmd_run_exec(int argc, char **argv)
 			.workspace = workspace,
 			.ws_fd = ws_fd,
 			.protect = &protect,
+			.lock_fd = &lock_fd,
 		};
 		struct supervisor_hooks hooks = {
 			.prepare = prepare_placeholders,
@@ -601,6 +610,7 @@ static int cmd_run_exec(int argc, char **argv)
 	}
 
 out:
+	lock_fd = safe_close(lock_fd); /* runstate_remove() takes it again */
 	runstate_remove(&rs);
 	if (audit) {
 		unsigned lost = audit_errors(audit);

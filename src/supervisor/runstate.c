@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -161,7 +162,26 @@ static char listed_by_other_live(const char *runtime_dir, const char *workspace,
 	return 0;
 }
 
-void runstate_adopt(const char *runtime_dir, const char *workspace, struct protect_set *set)
+int runstate_lock(const char *runtime_dir)
+{
+	_cleanup_free_ char *path = path_join(runtime_dir, "placeholders.lock");
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int r = -errno;
+
+			(void)close(fd);
+			return r;
+		}
+	return fd;
+}
+
+void runstate_adopt(const char *runtime_dir, const char *workspace, int ws_fd,
+		    struct protect_set *set)
 {
 	size_t n = 0;
 
@@ -182,9 +202,13 @@ void runstate_adopt(const char *runtime_dir, const char *workspace, struct prote
 				*slash = '\0';
 			t = listed_by_other_live(runtime_dir, workspace, prefix);
 			if (t) {
+				struct stat st;
+
 				free(it->rel);
 				it->rel = xstrdup(prefix);
-				it->placeholder = it->adopted = true;
+				it->placeholder = true;
+				/* already gone (its run just removed it): ours to create */
+				it->adopted = fstatat(ws_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0;
 				it->action = t == 'd' ? PROTECT_MASK_DIR : PROTECT_MASK_FILE;
 				break;
 			}
@@ -249,8 +273,11 @@ static void remove_listed(const char *runtime_dir, const char *dir, int ws_fd_or
 
 void runstate_remove(struct runstate *rs)
 {
+	_cleanup_close_ int lock = -EBADF;
+
 	if (!rs->dir)
 		return;
+	lock = runstate_lock(rs->runtime); /* best effort: removal happens either way */
 	remove_listed(rs->runtime, rs->dir, rs->ws_fd);
 	if (rmdir(rs->dir) < 0 && errno != ENOENT)
 		log_debug_errno(errno, "Failed to remove '%s', ignoring: %m", rs->dir);
@@ -263,10 +290,12 @@ void runstate_remove(struct runstate *rs)
 void runstate_cleanup_stale(const char *runtime_dir)
 {
 	_cleanup_closedir_ DIR *d = opendir(runtime_dir);
+	_cleanup_close_ int lock = -EBADF;
 	struct dirent *de;
 
 	if (!d)
 		return;
+	lock = runstate_lock(runtime_dir);
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *dir = NULL;
 

@@ -26,7 +26,16 @@ int runstate_create(struct runstate *rs, const char *runtime_dir, const char *wo
  * sandbox on the same workspace becomes ours too (placeholder + adopted), so that whichever
  * exits first leaves it for the other.
  */
-void runstate_adopt(const char *runtime_dir, const char *workspace, struct protect_set *set);
+void runstate_adopt(const char *runtime_dir, const char *workspace, int ws_fd,
+		    struct protect_set *set);
+
+/*
+ * runstate_lock() - an exclusive lock on the runtime directory's placeholder records, held
+ * from adopting another sandbox's placeholders until this run's record is written (and by a
+ * run removing its placeholders), so that one never removes what the other just adopted.
+ * Return: the lock's fd (close it to unlock), or -errno.
+ */
+int runstate_lock(const char *runtime_dir);
 
 /*
  * runstate_remove() - remove the placeholders (when still empty, and not also listed by

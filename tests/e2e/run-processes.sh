@@ -53,7 +53,8 @@ apid=$!
 for i in $(seq 50); do pgrep -f "^sleep 5${tag}8" >/dev/null && break; sleep 0.1; done
 (cd "$wsc" && exec "$PADDOCK" run --net none -- sh -c "while [ ! -e go ]; do sleep 0.05; done; echo evil > .envrc; mkdir .vscode/x; echo \$? > result; sleep 5${tag}9" </dev/null >/dev/null 2>&1) &
 bpid=$!
-for i in $(seq 50); do pgrep -f "sleep 0.05" >/dev/null && break; sleep 0.1; done
+# wait for the second sandbox's own loop (^sh: not paddock's command line, which contains it too)
+for i in $(seq 100); do pgrep -f "^sh -c while \[ ! -e go \]" >/dev/null && break; sleep 0.1; done
 pkill -f "sleep 5${tag}8"; wait "$apid" 2>/dev/null
 t_wait_gone "sleep 5${tag}8" 5
 touch "$wsc/go"
