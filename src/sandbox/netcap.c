@@ -30,12 +30,14 @@
  * as its output interface when the filter hook sees it.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -101,17 +103,37 @@ static int lo_route(void)
 	return 0;
 }
 
+/*
+ * nft_apply() - run @rules through libnftables, loaded here with dlopen(): paddock without the
+ * network capture never pays for it (and its five dependencies) at start.
+ */
 static int nft_apply(const char *rules)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *(*ctx_new)(uint32_t);
+	void (*ctx_free)(struct nft_ctx *);
+	int (*buffer_output)(struct nft_ctx *), (*buffer_error)(struct nft_ctx *);
+	int (*run)(struct nft_ctx *, const char *);
+	struct nft_ctx *nft;
+	void *lib;
 	int r;
 
+	lib = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return -ENOSYS;
+	ctx_new = (struct nft_ctx * (*)(uint32_t)) dlsym(lib, "nft_ctx_new");
+	ctx_free = (void (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_free");
+	buffer_output = (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_output");
+	buffer_error = (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_error");
+	run = (int (*)(struct nft_ctx *, const char *))dlsym(lib, "nft_run_cmd_from_buffer");
+	if (!ctx_new || !ctx_free || !buffer_output || !buffer_error || !run)
+		return -ENOSYS; /* the library stays loaded: init is short-lived */
+	nft = ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
-	(void)nft_ctx_buffer_output(nft);
-	(void)nft_ctx_buffer_error(nft);
-	r = nft_run_cmd_from_buffer(nft, rules);
-	nft_ctx_free(nft);
+	(void)buffer_output(nft);
+	(void)buffer_error(nft);
+	r = run(nft, rules);
+	ctx_free(nft);
 	return r == 0 ? 0 : -EPROTO;
 }
 
@@ -144,6 +166,10 @@ int netcap_setup(struct netcap_fds *ret, const char **reterr_what)
 		goto fail;
 	}
 	r = nft_apply(NETCAP_RULES);
+	if (r == -ENOSYS) {
+		*reterr_what = "libnftables.so.1 (install the libnftables1 package)";
+		goto fail;
+	}
 	if (r < 0) {
 		*reterr_what = "nftables";
 		goto fail;
