@@ -26,6 +26,7 @@
 #include "common/fd.h"
 #include "common/log.h"
 #include "common/path.h"
+#include "common/strv.h"
 #include "common/xmalloc.h"
 #include "runstate.h"
 
@@ -119,46 +120,48 @@ static bool run_is_live(const char *runtime_dir, const char *name, char **ret_re
 	return start == 0 || (now != 0 && now == start);
 }
 
-/* record_lists() - does the record @buf (modified) list @rel in @workspace? 'd'/'f' or 0 */
-static char record_lists(char *buf, const char *workspace, const char *rel)
-{
-	bool same_ws = false;
-	char *save = NULL;
-
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tab = strchr(line, '\t');
-
-		if (!tab)
-			continue;
-		*tab = '\0';
-		if (streq(line, "workspace"))
-			same_ws = streq(tab + 1, workspace);
-		else if (same_ws && (streq(line, "d") || streq(line, "f")) && streq(tab + 1, rel))
-			return line[0];
-	}
-	return 0;
-}
-
-/* listed_by_other_live() - 'd'/'f' when another live run records @rel in @workspace, else 0 */
-static char listed_by_other_live(const char *runtime_dir, const char *workspace, const char *rel)
+/*
+ * live_entries() - the placeholders that other live runs record for @workspace, as
+ * "d\tREL" / "f\tREL": read once per decision, not once per path
+ */
+static char **live_entries(const char *runtime_dir, const char *workspace)
 {
 	_cleanup_closedir_ DIR *d = opendir(runtime_dir);
-	char self[32];
+	char **l = NULL, self[32];
 	struct dirent *de;
 
 	if (!d)
-		return 0;
+		return NULL;
 	(void)snprintf(self, sizeof(self), "run-%d", (int)getpid());
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *rec = NULL;
-		char t;
+		bool same_ws = false;
+		char *save = NULL;
 
 		if (streq(de->d_name, self) || !run_is_live(runtime_dir, de->d_name, &rec) || !rec)
 			continue;
-		t = record_lists(rec, workspace, rel);
-		if (t)
-			return t;
+		for (char *line = strtok_r(rec, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *tab = strchr(line, '\t');
+
+			if (!tab)
+				continue;
+			*tab = '\0';
+			if (streq(line, "workspace"))
+				same_ws = streq(tab + 1, workspace);
+			else if (same_ws && (streq(line, "d") || streq(line, "f")))
+				strv_push(&l, xasprintf("%s\t%s", line, tab + 1));
+		}
 	}
+	return l;
+}
+
+/* entries_type() - 'd'/'f' when @entries lists @rel, else 0 */
+static char entries_type(char *const *entries, const char *rel)
+{
+	STRV_FOREACH (e, entries)
+		if (streq(*e + 2, rel))
+			return (*e)[0];
 	return 0;
 }
 
@@ -183,6 +186,7 @@ int runstate_lock(const char *runtime_dir)
 void runstate_adopt(const char *runtime_dir, const char *workspace, int ws_fd,
 		    struct protect_set *set)
 {
+	_cleanup_strv_free_ char **live = live_entries(runtime_dir, workspace);
 	size_t n = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -200,7 +204,7 @@ void runstate_adopt(const char *runtime_dir, const char *workspace, int ws_fd,
 			slash = strchr(slash, '/');
 			if (slash)
 				*slash = '\0';
-			t = listed_by_other_live(runtime_dir, workspace, prefix);
+			t = entries_type(live, prefix);
 			if (t) {
 				struct stat st;
 
@@ -234,6 +238,7 @@ void runstate_adopt(const char *runtime_dir, const char *workspace, int ws_fd,
 static void remove_listed(const char *runtime_dir, const char *dir, int ws_fd_or_neg)
 {
 	_cleanup_free_ char *file = path_join(dir, "placeholders"), *buf = NULL, *ws = NULL;
+	_cleanup_strv_free_ char **live = NULL;
 	_cleanup_close_ int own_fd = -EBADF;
 	int ws_fd = ws_fd_or_neg;
 	char *save = NULL;
@@ -249,6 +254,8 @@ static void remove_listed(const char *runtime_dir, const char *dir, int ws_fd_or
 		*tab = '\0';
 		if (streq(line, "workspace")) {
 			ws = xstrdup(tab + 1);
+			live = strv_free(live);
+			live = live_entries(runtime_dir, ws);
 			if (ws_fd < 0) {
 				own_fd = open(tab + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
 				ws_fd = own_fd;
@@ -257,7 +264,7 @@ static void remove_listed(const char *runtime_dir, const char *dir, int ws_fd_or
 		}
 		if (ws_fd < 0 || !ws || (!streq(line, "d") && !streq(line, "f")))
 			continue;
-		if (listed_by_other_live(runtime_dir, ws, tab + 1))
+		if (entries_type(live, tab + 1))
 			continue; /* another sandbox still stands on it */
 		r = protect_remove_placeholder(ws_fd, tab + 1, line[0] == 'd');
 		if (r == -ENOTEMPTY || r == -EEXIST)
