@@ -399,8 +399,11 @@ static int setup_sys(int *reterr_step, const char **reterr_path)
 		if (r < 0)
 			return fail(r, STEP_SYS, "/sys", reterr_step, reterr_path);
 	}
-	if (access(NEWROOT "/sys/firmware", F_OK) == 0)
-		(void)bind(MASK_DIR, NEWROOT "/sys/firmware", true, true);
+	if (access(NEWROOT "/sys/firmware", F_OK) == 0) {
+		r = bind(MASK_DIR, NEWROOT "/sys/firmware", true, true);
+		if (r < 0)
+			return fail(r, STEP_SYS, "/sys/firmware", reterr_step, reterr_path);
+	}
 	return 0;
 }
 

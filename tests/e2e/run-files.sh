@@ -111,6 +111,8 @@ t_run "$ws" -- sh -c 'echo 1 > /proc/sys/kernel/sysrq'
 t_expect "/proc/sys is read-only" nz ""
 t_run "$ws" -- sh -c 'echo x > /sys/kernel/uevent_helper'
 t_expect "/sys is read-only" nz ""
+t_run "$ws" -- sh -c 'ls -A /sys/firmware | wc -l'
+t_expect "/sys/firmware is masked" 0 "^0$"
 t_run "$ws" -- sh -c 'cat /proc/kcore | head -c 10 | wc -c; cat /proc/keys | wc -c'
 t_expect "/proc/kcore and /proc/keys are masked" 0 "^0$"
 t_run "$ws" -- sh -c 'ls /dev'
