@@ -40,6 +40,8 @@
 #include "supervisor/audit.h"
 #include "supervisor/run.h"
 #include "supervisor/runstate.h"
+#include "launch.h"
+#include "store/sandbox.h"
 
 enum {
 	OPT_IMAGE = OPT_LONG_BASE,
@@ -60,7 +62,7 @@ enum {
 	OPT_ADD_HOST,
 };
 
-static const struct paddock_opt run_opts[] = {
+const struct paddock_opt paddock_run_opts[] = {
 	{ "workspace", 'w', "DIR", false,
 	  "directory mounted read-write at its own path; the "
 	  "command starts there (default: the current directory)",
@@ -123,7 +125,7 @@ static bool arg_root, arg_tty, arg_interactive, arg_keep_log;
 
 static const char *opt_name_of(int id)
 {
-	for (const struct paddock_opt *o = run_opts; o->name; o++)
+	for (const struct paddock_opt *o = paddock_run_opts; o->name; o++)
 		if (o->id == id)
 			return o->name;
 	return "?";
@@ -296,7 +298,48 @@ static int check_supported(const struct paddock_config *c)
 	return 0;
 }
 
-static int cmd_run_exec(int argc, char **argv)
+/*
+ * home_sanitize() - a persistent home was written by the sandbox itself last time: before
+ * mount points are made in it, no path on the way to one may be a symlink (it would make init
+ * create directories or bind over paths outside the home). Such symlinks are removed: the
+ * mounts would hide what they point at anyway.
+ */
+static int home_sanitize(const char *home_src, const char *home, const struct sandbox_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const char *rel = path_startswith(spec->mounts[i].dst, home);
+		_cleanup_free_ char *buf = NULL;
+		struct stat st;
+
+		if (!rel || !*rel)
+			continue;
+		buf = path_join(home_src, rel);
+		for (char *p = buf + strlen(home_src) + 1;; p++) {
+			bool last = !strchr(p, '/');
+			char *slash = last ? NULL : strchr(p, '/');
+
+			if (slash)
+				*slash = '\0';
+			if (lstat(buf, &st) == 0 && (S_ISLNK(st.st_mode) ||
+						     (!last && !S_ISDIR(st.st_mode)))) {
+				log_debug("home: removing '%s', in the way of a mount point", buf);
+				if (unlink(buf) < 0)
+					return log_error_errno(errno,
+							       "run: '%s' in the sandbox's home is in "
+							       "the way of a mount point and cannot be "
+							       "removed: %m",
+							       buf);
+			}
+			if (last)
+				break;
+			*slash = '/';
+			p = slash;
+		}
+	}
+	return 0;
+}
+
+int run_launch(int argc, char **argv, struct launch_session *sess)
 {
 	const struct paddock_cmd *self = cmd_find("run");
 	_cleanup_(config_freep) struct paddock_config *cfg = NULL;
@@ -366,8 +409,9 @@ static int cmd_run_exec(int argc, char **argv)
 		case 'p':
 		case OPT_SSH_AGENT:
 		case OPT_REVIEW:
-		case OPT_NAME:
 			return refuse_not_yet(c);
+		case OPT_NAME:
+			return log_error_errno(EINVAL, "run: --name is not valid here");
 		case OPT_KEEP_LOG:
 			arg_keep_log = true;
 			break;
@@ -426,6 +470,7 @@ static int cmd_run_exec(int argc, char **argv)
 
 	pin.workspace = workspace;
 	pin.home = home;
+	pin.home_src = sess ? sess->home_src : NULL;
 	pin.path_env = getenv("PATH");
 	pin.private_dirs = private_dirs;
 	pin.network = cfg->net != CONFIG_NET_NONE;
@@ -481,6 +526,8 @@ static int cmd_run_exec(int argc, char **argv)
 
 	if (!tty_set && !int_set && isatty(STDIN_FILENO))
 		arg_tty = arg_interactive = true;
+	if (sess)
+		arg_tty = arg_interactive = true; /* a session's command always has its pty */
 	spec.tty = arg_tty;
 	spec.interactive = arg_interactive || arg_tty;
 	spec.root = arg_root;
@@ -554,7 +601,15 @@ static int cmd_run_exec(int argc, char **argv)
 		}
 	}
 
-	if (arg_keep_log) {
+	if (sess) {
+		_cleanup_free_ char *path = path_join(sess->dir, "audit.jsonl");
+
+		r = audit_open(path, sess->name, &audit);
+		if (r < 0) {
+			log_error_errno(r, "run: Failed to open the audit log '%s': %m", path);
+			goto out;
+		}
+	} else if (arg_keep_log) {
 		r = audit_open_kept(data_dir, &log_name, &audit);
 		if (r < 0)
 			goto out;
@@ -564,6 +619,11 @@ static int cmd_run_exec(int argc, char **argv)
 	if (r < 0) {
 		log_error_errno(r, "run: Failed to plan the sandbox's filesystem: %m");
 		goto out;
+	}
+	if (sess) {
+		r = home_sanitize(sess->home_src, home, &spec);
+		if (r < 0)
+			goto out;
 	}
 	if (arg_debug)
 		for (size_t i = 0; i < spec.n_mounts; i++)
@@ -587,6 +647,7 @@ static int cmd_run_exec(int argc, char **argv)
 			.audit = audit_sink,
 			.audit_userdata = audit,
 		};
+		struct supervisor_session ss = {};
 		struct json_object *f = json_object_new_object();
 		struct json_object *av = json_object_new_array();
 
@@ -599,7 +660,18 @@ static int cmd_run_exec(int argc, char **argv)
 		json_object_object_add(f, "image", json_object_new_string(cfg->image));
 		audit_sink(audit, "start", f);
 
+		if (sess) {
+			ss.name = sess->name;
+			ss.ctl_fd = sess->ctl_fd;
+			ss.ready_fd = sess->ready_fd;
+			ss.log_fd = sess->log_fd;
+			ss.state_dir = sess->dir;
+			ss.wait_attach = sess->wait_attach;
+			hooks.session = &ss;
+		}
 		r = supervisor_run(&spec, &hooks);
+		if (sess)
+			sess->ready_fd = ss.ready_fd;
 
 		f = json_object_new_object();
 		if (r >= 0)
@@ -607,6 +679,15 @@ static int cmd_run_exec(int argc, char **argv)
 		else
 			json_object_object_add(f, "error", json_object_new_string(strerror(-r)));
 		audit_sink(audit, "exit", f);
+		if (sess) {
+			f = json_object_new_object();
+			if (r >= 0)
+				json_object_object_add(f, "status", json_object_new_int(r));
+			else
+				json_object_object_add(f, "error",
+						       json_object_new_string(strerror(-r)));
+			(void)sandbox_state_set(sess->dir, ss.stopped ? "stopped" : "exited", f);
+		}
 	}
 
 out:
@@ -618,7 +699,8 @@ out:
 		audit = audit_close(audit);
 		if (lost)
 			log_warning("%u audit events could not be written", lost);
-		log_notice("audit log kept: %s (paddock logs %s)", log_name, log_name);
+		if (log_name)
+			log_notice("audit log kept: %s (paddock logs %s)", log_name, log_name);
 	}
 	for (size_t i = 0; i < n_volumes; i++) {
 		free(volumes[i].src);
@@ -630,11 +712,76 @@ out:
 	return r;
 }
 
+int run_collect_options(const char *verb, int argc, char **argv, char ***ret_opts, char **ret_name,
+			int *ret_optind)
+{
+	const struct paddock_cmd *self = cmd_find("run");
+	_cleanup_strv_free_ char **opts = NULL;
+	_cleanup_free_ char *name = NULL;
+	int c;
+
+	optind = 0;
+	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+		switch (c) {
+		case 'h':
+			return 'h';
+		case '?':
+			return -EINVAL;
+		case OPT_NAME:
+			free(name);
+			name = xstrdup(optarg);
+			continue;
+		case 't':
+		case 'i':
+		case OPT_KEEP_LOG:
+			continue;
+		default:
+			break;
+		}
+		strv_push(&opts, xasprintf("--%s", opt_name_of(c)));
+		if (!optarg)
+			continue;
+		/* relative paths are the caller's: a later `start` runs elsewhere */
+		if ((c == 'w' || c == 'v') && optarg[0] != '/') {
+			_cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+			if (!cwd)
+				return log_error_errno(errno, "%s: cannot find the current directory: %m",
+						       verb);
+			strv_push(&opts, xasprintf("%s/%s", cwd, optarg));
+		} else
+			strv_extend(&opts, optarg);
+	}
+	*ret_opts = opts ? TAKE_PTR(opts) : xcalloc(1, sizeof(char *));
+	*ret_name = TAKE_PTR(name);
+	*ret_optind = optind;
+	return 0;
+}
+
+static int cmd_run_exec(int argc, char **argv)
+{
+	_cleanup_strv_free_ char **opts = NULL;
+	_cleanup_free_ char *name = NULL;
+	int ind = 0, r;
+
+	r = run_collect_options("run", argc, argv, &opts, &name, &ind);
+	if (r == 'h')
+		return 0;
+	if (r < 0)
+		return r;
+	if (!name) {
+		optind = 0;
+		return run_launch(argc, argv, NULL);
+	}
+	/* --name: a persistent sandbox, created and started attached */
+	return sandbox_run_named(name, opts, argv + ind);
+}
+
 const struct paddock_cmd paddock_cmd_run = {
 	.name = "run",
 	.usage = "[OPTIONS] [--] [COMMAND [ARG...]]",
 	.summary = "Run a command in a new ephemeral sandbox on the workspace",
-	.opts = run_opts,
+	.opts = paddock_run_opts,
 	.min_args = 0,
 	.max_args = -1,
 	.complete_args = "command",

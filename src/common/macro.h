@@ -40,6 +40,12 @@ static inline bool streq_ptr(const char *a, const char *b)
 
 #define streq(a, b) (__builtin_strcmp((a), (b)) == 0)
 
+/* dot_or_dot_dot() - "." or "..", the directory entries every walk skips */
+static inline bool dot_or_dot_dot(const char *s)
+{
+	return s[0] == '.' && (s[1] == '\0' || (s[1] == '.' && s[2] == '\0'));
+}
+
 static inline const char *strempty(const char *s)
 {
 	return s ? s : "";

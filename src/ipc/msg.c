@@ -3,10 +3,13 @@
  * msg.c - typed, size-checked messages with optional fd passing
  *
  * DOC: Theory of Operation
- * The supervisor and init share a SOCK_SEQPACKET socketpair, so message boundaries are kept by
- * the kernel and a message is either whole or absent. Each type has one fixed body size; a
- * message of another size is malformed (the peer is buggy or hostile), and so is one with
- * MSG_CTRUNC/MSG_TRUNC set. Received descriptors are always CLOEXEC.
+ * The supervisor and init share a SOCK_SEQPACKET socketpair, and a CLI talks to a supervisor
+ * over a SOCK_SEQPACKET control socket, so message boundaries are kept by the kernel and a
+ * message is either whole or absent. ipc_recv() is the common part: one packet, the header's
+ * version, no truncation of data or descriptors, at most the descriptors the caller allows.
+ * msg_recv() then checks init's messages: each type has one fixed body size and a fixed
+ * number of descriptors; a message of another size is malformed (the peer is buggy or
+ * hostile). Received descriptors are always CLOEXEC.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/macro.h"
 #include "msg.h"
 
 long msg_body_size(uint16_t type)
@@ -35,23 +39,57 @@ long msg_body_size(uint16_t type)
 		return sizeof(struct msg_listener);
 	case MSG_READY:
 		return 0;
+	case MSG_EXEC:
+		return sizeof(struct msg_exec);
+	case MSG_EXEC_PTY:
+	case MSG_EXEC_STARTED:
+	case MSG_EXEC_EXIT:
+		return sizeof(struct msg_exec_state);
+	case MSG_EXEC_SIGNAL:
+		return sizeof(struct msg_exec_signal);
+	case MSG_CONNECT:
+	case MSG_CONNECTED:
+		return sizeof(struct msg_connect);
 	default:
 		return -1;
 	}
 }
 
-bool msg_carries_fd(uint16_t type)
+void msg_fd_range(uint16_t type, unsigned *ret_min, unsigned *ret_max)
 {
-	return type == MSG_PTY || type == MSG_READY || type == MSG_LISTENER;
+	*ret_min = *ret_max = 0;
+	switch (type) {
+	case MSG_PTY:
+	case MSG_READY:
+	case MSG_LISTENER:
+	case MSG_EXEC_PTY:
+		*ret_min = *ret_max = 1;
+		break;
+	case MSG_EXEC: /* stdin, stdout, stderr without a terminal; none with one */
+		*ret_max = 3;
+		break;
+	case MSG_CONNECTED: /* the connection, or none and an error */
+		*ret_max = 1;
+		break;
+	default:
+		break;
+	}
 }
 
-#define MSG_MAX_BODY sizeof(struct msg_error)
+bool msg_carries_fd(uint16_t type)
+{
+	unsigned lo, hi;
 
-int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd)
+	msg_fd_range(type, &lo, &hi);
+	return hi > 0;
+}
+
+int msg_sendv(int sock, uint16_t type, const void *body, uint32_t len, const int *fds,
+	      size_t n_fds)
 {
 	struct msg_hdr hdr = { .type = type, .version = PADDOCK_PROTO_VERSION, .len = len };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)];
 		struct cmsghdr align;
 	} cmsgbuf;
 	struct iovec iov[2] = {
@@ -61,17 +99,19 @@ int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd)
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	ssize_t k;
 
-	if (fd >= 0) {
+	if (n_fds > IPC_MAX_FDS)
+		return -E2BIG;
+	if (n_fds > 0) {
 		struct cmsghdr *c;
 
 		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
 		mh.msg_control = cmsgbuf.buf;
-		mh.msg_controllen = sizeof(cmsgbuf.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	do
 		k = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -83,31 +123,45 @@ int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd)
 	return 0;
 }
 
-int msg_recv(int sock, void *body, size_t cap, int *ret_fd)
+int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd)
 {
-	struct {
-		struct msg_hdr hdr;
-		char body[MSG_MAX_BODY + 1];
-	} pkt;
+	return msg_sendv(sock, type, body, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			(void)close(fds[i]);
+			fds[i] = -EBADF;
+		}
+}
+
+int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds,
+	     size_t max_fds, size_t *ret_nfds)
+{
+	struct msg_hdr hdr;
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * (IPC_MAX_FDS + 1))];
 		struct cmsghdr align;
 	} cmsgbuf;
-	struct iovec iov = { .iov_base = &pkt, .iov_len = sizeof(pkt) };
+	struct iovec iov[2] = {
+		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = buf, .iov_len = cap },
+	};
 	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
+		.msg_iov = iov,
+		.msg_iovlen = 2,
 		.msg_control = cmsgbuf.buf,
 		.msg_controllen = sizeof(cmsgbuf.buf),
 	};
-	_cleanup_close_ int fd = -EBADF;
-	int nfds = 0;
+	size_t n = 0;
+	bool too_many = false;
 	ssize_t k;
-	long want;
 
-	*ret_fd = -EBADF;
+	*ret_nfds = 0;
 	do
-		k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	while (k < 0 && errno == EINTR);
 	/*
 	 * A peer that exited with a message of ours unread leaves ECONNRESET pending; the kernel
@@ -126,32 +180,83 @@ int msg_recv(int sock, void *body, size_t cap, int *ret_fd)
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
+		size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < m; i++) {
 			int f;
 
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nfds++ == 0)
-				fd = f;
-			else
+			if (n < max_fds)
+				fds[n++] = f;
+			else {
 				(void)close(f);
+				too_many = true;
+			}
 		}
 	}
-	if (k == 0 && nfds == 0)
+	if (k == 0 && n == 0 && !too_many)
 		return 0;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || nfds > 1)
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || too_many ||
+	    (size_t)k < sizeof(struct msg_hdr) || hdr.len != (size_t)k - sizeof(hdr)) {
+		close_all(fds, n);
 		return -EBADMSG;
-	if ((size_t)k < sizeof(struct msg_hdr))
-		return -EBADMSG;
-	if (pkt.hdr.version != PADDOCK_PROTO_VERSION)
+	}
+	if (hdr.version != PADDOCK_PROTO_VERSION) {
+		close_all(fds, n);
 		return -EPROTO;
-	want = msg_body_size(pkt.hdr.type);
-	if (want < 0 || pkt.hdr.len != (uint32_t)want ||
-	    (size_t)k != sizeof(struct msg_hdr) + (size_t)want || (size_t)want > cap)
+	}
+	if (hdr.type == 0) {
+		close_all(fds, n);
 		return -EBADMSG;
-	if (msg_carries_fd(pkt.hdr.type) != (fd >= 0))
+	}
+	*ret_len = hdr.len;
+	*ret_nfds = n;
+	return hdr.type;
+}
+
+int msg_recvv(int sock, void *body, size_t cap, int *fds, size_t max_fds, size_t *ret_nfds)
+{
+	union {
+		struct msg_exec exec;
+		struct msg_error error;
+	} pkt;
+	int got[IPC_MAX_FDS];
+	size_t len = 0, n = 0;
+	unsigned lo, hi;
+	long want;
+	int t;
+
+	*ret_nfds = 0;
+	t = ipc_recv(sock, 0, &pkt, sizeof(pkt), &len, got, ELEMENTSOF(got), &n);
+	if (t <= 0)
+		return t;
+	want = msg_body_size((uint16_t)t);
+	msg_fd_range((uint16_t)t, &lo, &hi);
+	if (want < 0 || len != (size_t)want || (size_t)want > cap || n < lo || n > hi ||
+	    n > max_fds) {
+		close_all(got, n);
 		return -EBADMSG;
-	memcpy(body, pkt.body, (size_t)want);
-	*ret_fd = TAKE_FD(fd);
-	return pkt.hdr.type;
+	}
+	memcpy(body, &pkt, (size_t)want);
+	memcpy(fds, got, n * sizeof(int));
+	*ret_nfds = n;
+	return t;
+}
+
+int msg_recv(int sock, void *body, size_t cap, int *ret_fd)
+{
+	int fds[IPC_MAX_FDS];
+	size_t n = 0;
+	int t;
+
+	*ret_fd = -EBADF;
+	t = msg_recvv(sock, body, cap, fds, ELEMENTSOF(fds), &n);
+	if (t <= 0)
+		return t;
+	if (n > 1) {
+		close_all(fds, n);
+		return -EBADMSG;
+	}
+	if (n == 1)
+		*ret_fd = fds[0];
+	return t;
 }

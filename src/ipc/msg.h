@@ -24,6 +24,30 @@ int msg_send(int sock, uint16_t type, const void *body, uint32_t len, int fd);
  */
 int msg_recv(int sock, void *body, size_t cap, int *ret_fd);
 
+/*
+ * msg_sendv() - send one message with @n_fds (at most IPC_MAX_FDS) descriptors
+ */
+int msg_sendv(int sock, uint16_t type, const void *body, uint32_t len, const int *fds,
+	      size_t n_fds);
+
+/*
+ * msg_recvv() - msg_recv() for a message that may carry several descriptors (up to @max_fds,
+ * returned in @fds and counted in @ret_nfds), checked against msg_fd_range()
+ */
+int msg_recvv(int sock, void *body, size_t cap, int *fds, size_t max_fds, size_t *ret_nfds);
+
+/*
+ * ipc_recv() - the common receive: one packet with a body of at most @cap bytes (its length in
+ * @ret_len) and at most @max_fds descriptors; refuses truncation, a header whose length is not
+ * the body's, another protocol version (-EPROTO) and type 0. No type check. @flags: recvmsg()
+ * flags (MSG_DONTWAIT). Return: the type, 0 on EOF, or -errno.
+ */
+int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds,
+	     size_t max_fds, size_t *ret_nfds);
+
+/* msg_fd_range() - how many descriptors a message of @type carries */
+void msg_fd_range(uint16_t type, unsigned *ret_min, unsigned *ret_max);
+
 /* msg_carries_fd() - whether a message of @type carries exactly one fd (else none) */
 bool msg_carries_fd(uint16_t type);
 

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define PADDOCK_PROTO_VERSION 1
+#define PADDOCK_PROTO_VERSION 2
 #define MSG_PATH_MAX          512
 
 enum msg_type {
@@ -24,6 +24,13 @@ enum msg_type {
 	MSG_SIGNAL,      /* supervisor -> init: signal every process of the sandbox */
 	MSG_READY,       /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
 	MSG_LISTENER,    /* init -> supervisor: a socket made in the sandbox's netns (fd) */
+	MSG_EXEC,        /* supervisor -> init: start another command (struct msg_exec, 0 or 3 fds) */
+	MSG_EXEC_PTY,    /* init -> supervisor: the pty master of an exec (msg_exec_state, fd) */
+	MSG_EXEC_STARTED, /* init -> supervisor: an exec runs, or failed (struct msg_exec_state) */
+	MSG_EXEC_EXIT,   /* init -> supervisor: an exec ended (struct msg_exec_state) */
+	MSG_EXEC_SIGNAL, /* supervisor -> init: signal an exec's process group */
+	MSG_CONNECT,     /* supervisor -> init: connect to a port inside (struct msg_connect) */
+	MSG_CONNECTED,   /* init -> supervisor: the connection (fd), or the error */
 	_MSG_TYPE_MAX,
 };
 
@@ -63,4 +70,42 @@ enum msg_listener_kind {
 
 struct msg_listener {
 	int32_t kind; /* enum msg_listener_kind */
+};
+
+/* at most this many descriptors in one message */
+#define IPC_MAX_FDS 3
+
+/* argv of an exec: NUL-separated strings, at most this many bytes and MSG_EXEC_ARGC_MAX */
+#define MSG_EXEC_ARGS_MAX 16384
+#define MSG_EXEC_ARGC_MAX 1024
+
+struct msg_exec {
+	uint32_t id;
+	uint8_t tty;         /* on a new pty (MSG_EXEC_PTY); else stdin/stdout/stderr come as fds */
+	uint8_t interactive; /* unused with a tty */
+	uint16_t ws_row, ws_col;
+	uint16_t pad;
+	uint32_t argc;
+	uint32_t args_len;
+	char args[MSG_EXEC_ARGS_MAX];
+};
+
+struct msg_exec_state {
+	uint32_t id;
+	int32_t pid;    /* MSG_EXEC_STARTED: the pid inside, 0 when it failed */
+	int32_t step;   /* MSG_EXEC_STARTED failure: enum init_step */
+	int32_t error;  /* MSG_EXEC_STARTED failure: positive errno */
+	int32_t status; /* MSG_EXEC_EXIT: wait status */
+};
+
+struct msg_exec_signal {
+	uint32_t id;
+	int32_t signo;
+};
+
+struct msg_connect {
+	uint64_t id;
+	uint16_t port;
+	uint16_t pad;
+	int32_t error; /* MSG_CONNECTED: positive errno, 0 with the fd */
 };

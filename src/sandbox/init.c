@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,8 +147,9 @@ static _noreturn_ void child_fail(int pipe_fd, int step, int r)
  * run_command() - the forked command child: from here to execve() nothing may allocate except
  * libseccomp's filter build, and nothing logs.
  */
-static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *slave,
-				   const struct ready *rd, int pipe_fd)
+static _noreturn_ void run_command(const struct sandbox_spec *spec, char **argv,
+				   const char *slave, const int *stdio, const struct ready *rd,
+				   int pipe_fd)
 {
 	struct landlock_rule rules[64];
 	size_t n_rules = 0;
@@ -169,6 +171,11 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *
 		if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			child_fail(pipe_fd, STEP_STDIO, -errno);
 		(void)close(fd);
+	} else if (stdio) {
+		/* an exec without a terminal: the client's own descriptors */
+		for (int i = 0; i < 3; i++)
+			if (dup2(stdio[i], i) < 0)
+				child_fail(pipe_fd, STEP_STDIO, -errno);
 	} else if (!spec->interactive) {
 		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -223,8 +230,233 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, const char *
 		child_fail(pipe_fd, STEP_SECCOMP, r);
 
 	environ = spec->envp;
-	execvp(spec->argv[0], spec->argv);
+	execvp(argv[0], argv);
 	child_fail(pipe_fd, STEP_EXEC, -errno);
+}
+
+/*
+ * start_command() - fork the command child and wait until it has exec'd: the pipe closes empty
+ * on success, or carries the step and errno that failed
+ */
+static int start_command(const struct sandbox_spec *spec, char **argv, const char *slave,
+			 const int *stdio, const struct ready *rd, int sock, pid_t *ret_pid,
+			 int *ret_step)
+{
+	struct child_error ce;
+	int pipefd[2];
+	ssize_t k;
+	pid_t pid;
+
+	*ret_step = STEP_FORK;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		(void)close(pipefd[0]);
+		(void)close(pipefd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		(void)close(pipefd[0]);
+		(void)close(sock);
+		run_command(spec, argv, slave, stdio, rd, pipefd[1]);
+	}
+	(void)close(pipefd[1]);
+	do
+		k = read(pipefd[0], &ce, sizeof(ce));
+	while (k < 0 && errno == EINTR);
+	(void)close(pipefd[0]);
+	if (k == (ssize_t)sizeof(ce)) {
+		(void)waitpid(pid, NULL, 0);
+		*ret_step = ce.step;
+		return -(ce.error ? ce.error : EIO);
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+/* open_pty() - a new pty master in the sandbox's devpts, with its slave's path */
+static int open_pty(char *slave, size_t size, uint16_t rows, uint16_t cols)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0)
+		return -errno;
+	if (unlockpt(master) < 0 || ptsname_r(master, slave, size) != 0) {
+		int r = -errno;
+
+		(void)close(master);
+		return r;
+	}
+	if (rows && cols) {
+		struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	}
+	return master;
+}
+
+/* the commands started by `paddock exec`, by the supervisor's id */
+#define EXEC_MAX 256
+static struct {
+	pid_t pid;
+	uint32_t id;
+} execs[EXEC_MAX];
+
+/*
+ * exec_start() - MSG_EXEC: another command in the sandbox, with exactly the isolation of the
+ * first (it is forked by the same code); answered with MSG_EXEC_STARTED
+ */
+static void exec_start(const struct sandbox_spec *spec, const struct ready *rd, int sock,
+		       struct msg_exec *m, const int *fds, size_t n_fds)
+{
+	static char *argv[MSG_EXEC_ARGC_MAX + 1];
+	struct msg_exec_state st = { .id = m->id };
+	char slave[64];
+	size_t argc = 0, slot = EXEC_MAX;
+	int step = STEP_EXEC, r;
+	pid_t pid = 0;
+
+	if (m->args_len == 0 || m->args_len > sizeof(m->args) || m->argc == 0 ||
+	    m->argc > MSG_EXEC_ARGC_MAX || m->args[m->args_len - 1] != '\0' ||
+	    (m->tty ? n_fds != 0 : n_fds != 3)) {
+		r = -EBADMSG;
+		goto fail;
+	}
+	for (size_t off = 0; off < m->args_len && argc < MSG_EXEC_ARGC_MAX; argc++) {
+		argv[argc] = m->args + off;
+		off += strlen(m->args + off) + 1;
+	}
+	argv[argc] = NULL;
+	if (argc != m->argc) {
+		r = -EBADMSG;
+		goto fail;
+	}
+	for (size_t i = 0; i < EXEC_MAX; i++)
+		if (execs[i].pid == 0) {
+			slot = i;
+			break;
+		}
+	if (slot == EXEC_MAX) {
+		r = -EAGAIN;
+		step = STEP_FORK;
+		goto fail;
+	}
+	if (m->tty) {
+		struct msg_exec_state ps = { .id = m->id };
+		int master = open_pty(slave, sizeof(slave), m->ws_row, m->ws_col);
+
+		if (master < 0) {
+			r = master;
+			step = STEP_PTY;
+			goto fail;
+		}
+		r = msg_send(sock, MSG_EXEC_PTY, &ps, sizeof(ps), master);
+		(void)close(master);
+		if (r < 0)
+			_exit(1);
+	}
+	r = start_command(spec, argv, m->tty ? slave : NULL, m->tty ? NULL : fds, rd, sock, &pid,
+			  &step);
+	if (r < 0)
+		goto fail;
+	execs[slot].pid = pid;
+	execs[slot].id = m->id;
+	st.pid = pid;
+	(void)msg_send(sock, MSG_EXEC_STARTED, &st, sizeof(st), -1);
+	return;
+fail:
+	st.step = step;
+	st.error = -r;
+	(void)msg_send(sock, MSG_EXEC_STARTED, &st, sizeof(st), -1);
+}
+
+static void exec_reaped(int sock, pid_t pid, int status)
+{
+	for (size_t i = 0; i < EXEC_MAX; i++)
+		if (execs[i].pid == pid) {
+			struct msg_exec_state st = { .id = execs[i].id, .pid = pid,
+						     .status = status };
+
+			execs[i].pid = 0;
+			(void)msg_send(sock, MSG_EXEC_EXIT, &st, sizeof(st), -1);
+			return;
+		}
+}
+
+static void exec_signal(const struct msg_exec_signal *m)
+{
+	if (m->signo <= 0 || m->signo >= NSIG)
+		return;
+	for (size_t i = 0; i < EXEC_MAX; i++)
+		if (execs[i].pid > 0 && execs[i].id == m->id) {
+			/* its own session and process group since setsid() */
+			(void)kill(-execs[i].pid, m->signo);
+			return;
+		}
+}
+
+static int connect_to(int family, uint16_t port)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if ((family == AF_INET ? connect(fd, (struct sockaddr *)&a4, sizeof(a4))
+			       : connect(fd, (struct sockaddr *)&a6, sizeof(a6))) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		err = errno;
+		(void)close(fd);
+		return -err;
+	}
+	/* loopback answers at once, unless the listener's backlog is full: wait a little */
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	if (poll(&pfd, 1, 2000) <= 0) {
+		(void)close(fd);
+		return -ETIMEDOUT;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		(void)close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/*
+ * connect_inside() - MSG_CONNECT: the socket factory for port forwards: a connection to
+ * 127.0.0.1:PORT, else [::1]:PORT, in the sandbox's network namespace
+ */
+static void connect_inside(int sock, const struct msg_connect *m)
+{
+	struct msg_connect a = { .id = m->id, .port = m->port };
+	int fd = -EINVAL;
+
+	if (m->port > 0) {
+		fd = connect_to(AF_INET, m->port);
+		if (fd == -ECONNREFUSED) {
+			int fd6 = connect_to(AF_INET6, m->port);
+
+			if (fd6 >= 0 || fd6 != -EAFNOSUPPORT)
+				fd = fd6 == -ECONNREFUSED || fd6 == -EADDRNOTAVAIL ? fd : fd6;
+		}
+	}
+	if (fd < 0)
+		a.error = -fd;
+	(void)msg_send(sock, MSG_CONNECTED, &a, sizeof(a), fd);
+	if (fd >= 0)
+		(void)close(fd);
 }
 
 static void drop_stdio(void)
@@ -245,7 +477,7 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	struct msg_go go;
 	char slave_buf[64], *slave = NULL;
 	const char *err_path = NULL;
-	int pipefd[2], step = STEP_NONE, sfd, fd, r;
+	int step = STEP_NONE, sfd, fd, r;
 	sigset_t mask;
 	pid_t cmd;
 
@@ -306,20 +538,10 @@ void init_main(const struct sandbox_spec *spec, int sock)
 		init_fail(sock, step, r, err_path);
 
 	if (spec->tty) {
-		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		int master = open_pty(slave_buf, sizeof(slave_buf), go.ws_row, go.ws_col);
 
 		if (master < 0)
-			init_fail(sock, STEP_PTY, -errno, "/dev/ptmx");
-		if (unlockpt(master) < 0 || ptsname_r(master, slave_buf, sizeof(slave_buf)) != 0)
-			init_fail(sock, STEP_PTY, -errno, "/dev/ptmx");
-		if (go.ws_row && go.ws_col) {
-			struct winsize ws = { .ws_row = go.ws_row,
-					      .ws_col = go.ws_col,
-					      .ws_xpixel = go.ws_xpixel,
-					      .ws_ypixel = go.ws_ypixel };
-
-			(void)ioctl(master, TIOCSWINSZ, &ws);
-		}
+			init_fail(sock, STEP_PTY, master, "/dev/ptmx");
 		r = msg_send(sock, MSG_PTY, NULL, 0, master);
 		if (r < 0)
 			_exit(1);
@@ -327,31 +549,9 @@ void init_main(const struct sandbox_spec *spec, int sock)
 		slave = slave_buf;
 	}
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		init_fail(sock, STEP_FORK, -errno, NULL);
-	cmd = fork();
-	if (cmd < 0)
-		init_fail(sock, STEP_FORK, -errno, NULL);
-	if (cmd == 0) {
-		(void)close(pipefd[0]);
-		(void)close(sock);
-		run_command(spec, slave, &rd, pipefd[1]);
-	}
-	(void)close(pipefd[1]);
-	{
-		struct child_error ce;
-		ssize_t k;
-
-		do
-			k = read(pipefd[0], &ce, sizeof(ce));
-		while (k < 0 && errno == EINTR);
-		(void)close(pipefd[0]);
-		if (k == (ssize_t)sizeof(ce)) {
-			(void)waitpid(cmd, NULL, 0);
-			init_fail(sock, ce.step, -ce.error,
-				  ce.step == STEP_EXEC ? spec->argv[0] : NULL);
-		}
-	}
+	r = start_command(spec, spec->argv, slave, NULL, &rd, sock, &cmd, &step);
+	if (r < 0)
+		init_fail(sock, step, r, step == STEP_EXEC ? spec->argv[0] : NULL);
 	{
 		struct msg_started s = { .pid = cmd };
 
@@ -385,21 +585,41 @@ void init_main(const struct sandbox_spec *spec, int sock)
 					(void)msg_send(sock, MSG_EXIT, &e, sizeof(e), -1);
 					_exit(0);
 				}
+				exec_reaped(sock, p, status);
 			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			union {
+			static union {
 				struct msg_signal sig;
+				struct msg_exec exec;
+				struct msg_exec_signal esig;
+				struct msg_connect conn;
 			} body;
-			int mfd = -EBADF;
+			int fds[IPC_MAX_FDS];
+			size_t n_fds = 0;
 
-			r = msg_recv(sock, &body, sizeof(body), &mfd);
-			if (mfd >= 0)
-				(void)close(mfd);
+			r = msg_recvv(sock, &body, sizeof(body), fds, ELEMENTSOF(fds), &n_fds);
 			if (r <= 0)
 				_exit(1); /* supervisor gone or broken: everything dies */
-			if (r == MSG_SIGNAL && body.sig.signo > 0 && body.sig.signo < NSIG)
-				(void)kill(-1, body.sig.signo);
+			switch (r) {
+			case MSG_SIGNAL:
+				if (body.sig.signo > 0 && body.sig.signo < NSIG)
+					(void)kill(-1, body.sig.signo);
+				break;
+			case MSG_EXEC:
+				exec_start(spec, &rd, sock, &body.exec, fds, n_fds);
+				break;
+			case MSG_EXEC_SIGNAL:
+				exec_signal(&body.esig);
+				break;
+			case MSG_CONNECT:
+				connect_inside(sock, &body.conn);
+				break;
+			default:
+				break;
+			}
+			for (size_t i = 0; i < n_fds; i++)
+				(void)close(fds[i]);
 		}
 	}
 }

@@ -302,7 +302,9 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 	add(s, MOUNT_TMPFS, NULL, "/home", 0755, false);
 	if (!path_is_below_or_equal(in->home, "/root"))
 		add(s, MOUNT_TMPFS, NULL, "/root", 0700, false);
-	if (!streq(in->home, "/"))
+	if (in->home_src)
+		add(s, MOUNT_BIND_RW, in->home_src, in->home, 0, false);
+	else if (!streq(in->home, "/"))
 		add(s, MOUNT_TMPFS, NULL, in->home, 0700, false);
 	plan_home(in, s);
 

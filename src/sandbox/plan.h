@@ -19,6 +19,8 @@ struct plan_volume {
 struct plan_input {
 	const char *workspace; /* resolved, normalized */
 	const char *home;      /* normalized; the user's home on the host and inside */
+	const char *home_src;  /* a persistent sandbox's own home directory, bound at @home;
+				* NULL: an empty tmpfs */
 	const char *path_env;  /* the host's PATH: its directories inside the home are bound ro */
 	const struct plan_volume *volumes;
 	size_t n_volumes;

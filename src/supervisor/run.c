@@ -39,6 +39,8 @@
 #include "common/log.h"
 #include "ipc/msg.h"
 #include "run.h"
+#include "supervisor-internal.h"
+#include "session.h"
 #include "proxy/fakeip.h"
 #include "proxy/proxy.h"
 #include "proxy/resolver.h"
@@ -46,36 +48,9 @@
 #include "sandbox/spawn.h"
 #include "sandbox/steps.h"
 
-#define RELAY_HIGH  (256 * 1024)
-#define KILL_GRACE  5
-#define DRAIN_MSECS 300
 /* connections through the proxy at once, per sandbox: two fds each in the supervisor */
 #define SANDBOX_MAX_CONNS 16384
 
-struct run {
-	const struct sandbox_spec *spec;
-	struct event_base *base;
-	pid_t init_pid;
-	int sock;
-	struct event *sock_ev, *kill_timer, *drain_timer;
-	struct event *sig_ev[5];
-
-	/* network: the proxy serving the sandbox's listeners */
-	struct fakeip *fakeip;
-	struct resolver *resolver;
-	struct proxy *proxy;
-
-	/* terminal relay */
-	int master;
-	struct bufferevent *in, *out, *pty;
-
-	int status; /* wait status from MSG_EXIT, -1 until then */
-	int result; /* what supervisor_run() returns when set (>= 0 or -errno) */
-	bool done;
-	bool started;
-	bool exited;
-	int signals_seen;
-};
 
 /* terminal state, global so that atexit() and fatal signal handlers can restore it */
 static struct termios saved_tio;
@@ -174,6 +149,11 @@ static void pty_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct run *r = arg;
 
+	if (r->sess) {
+		/* a session keeps reading: output goes to the ring and whoever is attached */
+		session_output(r->sess, bufferevent_get_input(bev));
+		return;
+	}
 	(void)bufferevent_write_buffer(r->out, bufferevent_get_input(bev));
 	if (evbuffer_get_length(bufferevent_get_output(r->out)) > RELAY_HIGH)
 		(void)bufferevent_disable(bev, EV_READ);
@@ -196,7 +176,7 @@ static void pty_event_cb(struct bufferevent *bev, short what, void *arg)
 	/* EIO: every slave is closed (the sandbox is gone) */
 	(void)what;
 	(void)bufferevent_disable(bev, EV_READ);
-	if (r->exited)
+	if (r->exited && !r->sess) /* a session finishes from its drain timer */
 		run_finish(r);
 }
 
@@ -214,6 +194,19 @@ static void out_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	(void)what;
 	(void)arg;
+}
+
+/* session_relay_start() - a session's pty: read always, written by attached clients */
+static void session_relay_start(struct run *r)
+{
+	set_nonblock(r->master);
+	r->pty = bufferevent_socket_new(r->base, r->master, 0);
+	if (!r->pty) {
+		log_error("Failed to set up the terminal relay");
+		return;
+	}
+	bufferevent_setcb(r->pty, pty_read_cb, NULL, pty_event_cb, r);
+	(void)bufferevent_enable(r->pty, EV_READ | EV_WRITE);
 }
 
 static void relay_start(struct run *r)
@@ -282,6 +275,8 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		struct msg_exit exit;
 		struct msg_started started;
 		struct msg_listener listener;
+		struct msg_exec_state exec;
+		struct msg_connect conn;
 	} body;
 	int mfd = -EBADF, t;
 
@@ -333,9 +328,29 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 		break;
+	case MSG_EXEC_PTY:
+	case MSG_EXEC_STARTED:
+	case MSG_EXEC_EXIT:
+		if (r->sess)
+			session_exec_event(r->sess, t, &body.exec, mfd);
+		else if (mfd >= 0)
+			(void)close(mfd);
+		break;
+	case MSG_CONNECTED:
+		if (r->sess)
+			session_connected(r->sess, &body.conn, mfd);
+		else if (mfd >= 0)
+			(void)close(mfd);
+		break;
 	case MSG_STARTED:
 		r->started = true;
 		log_debug("command started as pid %d in the sandbox", body.started.pid);
+		if (r->sess) {
+			if (r->master >= 0)
+				session_relay_start(r);
+			session_started(r->sess);
+			break;
+		}
 		if (r->spec->tty && r->master >= 0) {
 			if (isatty(STDIN_FILENO) && terminal_raw() < 0)
 				log_warning_errno(errno, "Failed to set the terminal to raw mode, "
@@ -347,7 +362,9 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		r->status = body.exit.status;
 		r->exited = true;
 		r->result = exit_code_of(r->status);
-		if (r->pty) {
+		if (r->sess)
+			session_main_exit(r->sess, r->status);
+		if (r->pty || r->sess) {
 			/* let the last output through, then stop */
 			struct timeval tv = { 0, DRAIN_MSECS * 1000 };
 
@@ -365,9 +382,18 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct run *r = arg;
+
 	(void)fd;
 	(void)what;
-	run_finish(arg);
+	/* a session waits (10 s at most) for the client that started it, and for slow readers */
+	if (r->sess && session_holding(r->sess) && r->hold_ticks++ < 100) {
+		struct timeval tv = { 0, 100 * 1000 };
+
+		event_add(r->drain_timer, &tv);
+		return;
+	}
+	run_finish(r);
 }
 
 static void kill_cb(evutil_socket_t fd, short what, void *arg)
@@ -409,6 +435,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		}
 		return;
 	}
+	if (r->sess && sig == SIGHUP)
+		return; /* a session has no terminal of its own to lose */
 	if (!r->started) {
 		/* nothing runs yet that could want to clean up: stop the start now */
 		log_debug("signal %d before the command started, stopping", (int)sig);
@@ -422,9 +450,59 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		(void)kill(r->init_pid, SIGKILL);
 		return;
 	}
+	if (r->sess) {
+		/* a session's supervisor told to go: stop the sandbox as `paddock stop` does */
+		run_stop(r, KILL_GRACE);
+		return;
+	}
 	log_debug("forwarding signal %d to the sandbox", (int)sig);
 	(void)msg_send(r->sock, MSG_SIGNAL, &m, sizeof(m), -1);
 	event_add(r->kill_timer, &tv);
+}
+
+int run_send(struct run *r, uint16_t type, const void *body, uint32_t len, const int *fds,
+	     size_t n_fds)
+{
+	if (r->sock < 0 || r->exited)
+		return -ESRCH;
+	return msg_sendv(r->sock, type, body, len, fds, n_fds);
+}
+
+void run_stop(struct run *r, int timeout)
+{
+	struct msg_signal m = { .signo = SIGTERM };
+	struct timeval tv = { timeout, 0 };
+
+	r->stopping = true;
+	if (r->init_pid <= 0 || r->exited)
+		return;
+	if (timeout <= 0 || !r->started) {
+		(void)kill(r->init_pid, SIGKILL);
+		return;
+	}
+	if (r->suspended)
+		(void)run_suspend(r, false); /* a stopped process cannot act on SIGTERM */
+	(void)msg_send(r->sock, MSG_SIGNAL, &m, sizeof(m), -1);
+	event_add(r->kill_timer, &tv);
+}
+
+int run_suspend(struct run *r, bool on)
+{
+	struct msg_signal m = { .signo = on ? SIGSTOP : SIGCONT };
+	int q;
+
+	if (!r->started || r->exited)
+		return -ESRCH;
+	/*
+	 * No delegated cgroup here: init stops every other process of its PID namespace with
+	 * kill(-1, SIGSTOP), which the kernel applies to all of them under one lock, so no
+	 * process forked meanwhile escapes it.
+	 */
+	q = msg_send(r->sock, MSG_SIGNAL, &m, sizeof(m), -1);
+	if (q < 0)
+		return q;
+	r->suspended = on;
+	return 0;
 }
 
 /*
@@ -533,6 +611,15 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 		goto out;
 	}
 
+	if (hooks && hooks->session) {
+		q = session_new(&r, hooks->session, &r.sess);
+		if (q < 0) {
+			(void)kill(r.init_pid, SIGKILL);
+			(void)waitpid(r.init_pid, NULL, 0);
+			r.init_pid = 0;
+			goto out;
+		}
+	}
 	r.sock_ev = event_new(r.base, r.sock, EV_READ | EV_PERSIST, sock_cb, &r);
 	r.kill_timer = evtimer_new(r.base, kill_cb, &r);
 	r.drain_timer = evtimer_new(r.base, drain_cb, &r);
@@ -577,6 +664,10 @@ out:
 		event_free(r.kill_timer);
 	if (r.drain_timer)
 		event_free(r.drain_timer);
+	if (r.sess) {
+		hooks->session->stopped = r.stopping;
+		session_free(r.sess);
+	}
 	safe_close(r.sock);
 	safe_close(r.master);
 	proxy_free(r.proxy);

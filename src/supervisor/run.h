@@ -30,6 +30,25 @@ struct supervisor_hooks {
 	const struct policy *policy;
 	void (*audit)(void *userdata, const char *type, struct json_object *fields);
 	void *audit_userdata;
+
+	/* set by `paddock start`: run as a session supervisor */
+	struct supervisor_session *session;
+};
+
+/*
+ * struct supervisor_session - a session supervisor (paddock start): in the background, with
+ * a control socket; the command runs on a pty whose output goes to a ring buffer and to the
+ * clients attached through the control socket.
+ */
+struct supervisor_session {
+	const char *name;
+	int ctl_fd;            /* listening control socket (owned by the caller) */
+	int ready_fd;          /* "1" is written here once the command runs, then closed; or -1 */
+	int log_fd;            /* then put on stdout and stderr (the CLI's until then); or -1 */
+	const char *state_dir; /* $DATA/sandboxes/NAME: state.json */
+	bool wait_attach;      /* start -a: a client will attach; keep the output for it */
+	/* out */
+	bool stopped; /* it ended because of `paddock stop` (or SIGTERM), not by itself */
 };
 
 int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hooks *hooks);

@@ -44,6 +44,9 @@ static unsigned long long proc_start_time(pid_t pid)
 	p = strrchr(buf, ')');
 	if (!p)
 		return 0;
+	/* a zombie is dead, whether or not its parent got round to reaping it */
+	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		return 0;
 	/* after ") ": field 3 is state; start time is field 22 */
 	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
