@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -625,6 +626,8 @@ TEST(live_cgroup_freeze_thaw_kill)
 	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
+		/* never outlive a failed test: a busy loop would be left spinning */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			(*counter)++;
 	}
