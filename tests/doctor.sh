@@ -22,7 +22,7 @@ sed 's/^/# /' "$tmp/out"
 check "doctor exits 0 or 1" '[ $rc -eq 0 ] || [ $rc -eq 1 ]'
 check "doctor is fast (< 1000 ms here; the goal is 300)" '[ $ms -lt 1000 ]'
 check "one line per probe, each starting with its state" \
-	'[ $(grep -cE "^(OK|MISSING|LIMITED) " "$tmp/out") -eq 11 ]'
+	'[ $(grep -cE "^(OK|MISSING|LIMITED) " "$tmp/out") -eq 12 ]'
 fixes_follow() {
 	awk '/^(MISSING|LIMITED) / { if (want) bad = 1; want = 1; next }
 	     want && !/^ +fix: / { bad = 1 }
@@ -30,7 +30,9 @@ fixes_follow() {
 	     END { exit bad || want }' "$1"
 }
 check "every non-OK line is followed by a fix" 'fixes_follow "$tmp/out"'
-check "names the resource-limit mechanism" 'grep -qE "^resource limits: RLIMIT_NPROC" "$tmp/out"'
+check "names the resource-limit mechanism" \
+	'grep -qE "^resource limits: memory .* by (cgroup memory.max|RLIMIT_DATA); pids .* by (cgroup pids.max|RLIMIT_NPROC)" "$tmp/out"'
+check "a resource limits probe line" 'grep -qE "^(OK|LIMITED) +resource limits " "$tmp/out"'
 
 "$paddock" doctor --json >"$tmp/json"
 jrc=$?
@@ -39,7 +41,7 @@ json_agrees() {
 	python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-sys.exit(0 if d["ok"] == (sys.argv[2] == "0") and len(d["probes"]) == 11 else 1)' "$1" "$2"
+sys.exit(0 if d["ok"] == (sys.argv[2] == "0") and len(d["probes"]) == 12 else 1)' "$1" "$2"
 }
 check "doctor --json: ok agrees with the exit status" 'json_agrees "$tmp/json" $rc'
 check "doctor rejects arguments (exit 125)" '"$paddock" doctor extra 2>/dev/null; [ $? -eq 125 ]'

@@ -11,8 +11,9 @@
  * The exit status is 0 when everything the default `paddock run` needs is present (a LIMITED
  * state counts as present: a fallback is used and named), 1 otherwise. Missing optional
  * features (golden images, network capture, --root with subordinate ids) are shown but do not
- * fail the check. The resource-limit mechanism in force (cgroup v2 or rlimits) is printed last
- * because DESIGN.md promises the user that `doctor` says which one applies.
+ * fail the check. The mechanism that enforces each default resource limit (cgroup v2 or
+ * rlimits, sandbox/limits.c) is printed last because DESIGN.md promises the user that `doctor`
+ * says which one applies.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "common/log.h"
 #include "config.h"
 #include "sandbox/features.h"
+#include "sandbox/limits.h"
+#include "store/config.h"
 
 enum {
 	ARG_JSON = OPT_LONG_BASE,
@@ -40,7 +43,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
 static const char *doctor_limits(const struct feature *f)
 {
-	return f[FEATURE_CGROUP2].state == FEATURE_OK ? "cgroup2" : "rlimits";
+	return f[FEATURE_LIMITS].state == FEATURE_OK ? "cgroup2" : "rlimits";
 }
 
 static int doctor_print_json(const struct feature *f, bool ok)
@@ -85,10 +88,18 @@ static void doctor_print_table(const struct feature *f, bool ok)
 		if (f[i].fix[0])
 			printf("%-7s %-18s fix: %s\n", "", "", f[i].fix);
 	}
-	/* what `run` applies in this version, whatever the host could do */
-	printf("\nresource limits: RLIMIT_NPROC for --pids (per sandbox; not applied to root); "
-	       "--memory and --cpus need cgroup v2 support, which this version does not have%s\n",
-	       f[FEATURE_CGROUP2].state == FEATURE_OK ? " (this host delegates it)" : "");
+	/* what `run` applies with the default limits */
+	{
+		struct limits_host h;
+		struct limits_plan p = {};
+		char what[512];
+
+		(void)limits_probe(&h);
+		(void)limits_plan(&h, CONFIG_DEFAULT_MEMORY, CONFIG_DEFAULT_PIDS, 0, &p, NULL);
+		limits_host_done(&h);
+		limits_describe(&p, what, sizeof(what));
+		printf("\nresource limits: %s\n", what);
+	}
 	if (ok)
 		printf("paddock run: ready\n");
 	else

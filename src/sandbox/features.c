@@ -63,6 +63,8 @@
 #include "common/macro.h"
 #include "common/xmalloc.h"
 #include "features.h"
+#include "limits.h"
+#include "store/config.h"
 
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
@@ -736,6 +738,56 @@ static enum feature_state probe_cgroup2(struct feature *f)
 			   sub && *sub ? sub : "none yet");
 }
 
+/*
+ * probe_limits() - what enforces the default limits (--memory 8G, --pids 4096) and whether
+ * --cpus can be honoured: sandbox/limits.c decides it the same way for `run`
+ */
+static enum feature_state probe_limits(struct feature *f)
+{
+	static const unsigned all =
+		(1U << LIMITS_CTRL_MEMORY) | (1U << LIMITS_CTRL_PIDS) | (1U << LIMITS_CTRL_CPU);
+	struct limits_host h;
+	struct limits_plan p;
+	const char *fix = NULL;
+	char missing[32] = "";
+	int r;
+
+	(void)limits_probe(&h);
+	/* 1 CPU is only a probe: does a CPU limit fail closed here? */
+	r = limits_plan(&h, CONFIG_DEFAULT_MEMORY, CONFIG_DEFAULT_PIDS, 1000, &p, NULL);
+	if (r < 0)
+		(void)limits_plan(&h, CONFIG_DEFAULT_MEMORY, CONFIG_DEFAULT_PIDS, 0, &p, NULL);
+	if (h.can_create && (h.usable & all) == all) {
+		f->value = 1;
+		limits_host_done(&h);
+		return feature_set(f, FEATURE_OK, NULL,
+				   "cgroup v2 delegated: memory/pids/cpu enforced by cgroup; "
+				   "suspend by cgroup.freeze, stop by cgroup.kill");
+	}
+	for (int i = 0; i < _LIMITS_CTRL_MAX; i++)
+		if (!(h.usable & (1U << i))) {
+			if (!fix)
+				fix = h.why_ctrl[i]; /* names h.why_cgroup when that is the cause */
+			(void)snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				       "%s%s", missing[0] ? "/" : "", limits_ctrl_to_string(i));
+		}
+	feature_set(f, FEATURE_LIMITED, fix, "%s: pids by %s, memory %s, --cpus %s%s",
+		    h.can_create ? (h.usable ? "cgroup v2 delegated without some controllers"
+					     : "cgroup v2 without controllers")
+				 : "not delegated",
+		    p.pids_mech == LIMITS_MECH_CGROUP ? "cgroup"
+		    : p.pids_exempt                   ? "RLIMIT_NPROC (not enforced for host root)"
+						      : "RLIMIT_NPROC",
+		    p.memory_mech == LIMITS_MECH_CGROUP ? "by cgroup"
+							: "per process by RLIMIT_DATA",
+		    r < 0 ? "refused" : "by cgroup", h.can_create ? "; freeze/kill by cgroup" : "");
+	if (h.can_create && h.usable)
+		(void)snprintf(f->detail + strlen(f->detail), sizeof(f->detail) - strlen(f->detail),
+			       " (no %s controller)", missing);
+	limits_host_done(&h);
+	return f->state;
+}
+
 static enum feature_state probe_pty(struct feature *f)
 {
 	static const char fix[] = "mount devpts on /dev/pts (mount -t devpts devpts /dev/pts -o "
@@ -860,6 +912,7 @@ static const struct {
 	[FEATURE_SECCOMP_NOTIFY] = { "seccomp_notify", "seccomp notify", true,
 				     probe_seccomp_notify },
 	[FEATURE_CGROUP2] = { "cgroup2", "cgroup v2", false, probe_cgroup2 },
+	[FEATURE_LIMITS] = { "limits", "resource limits", false, probe_limits },
 	[FEATURE_PTY] = { "pty", "pty", true, probe_pty },
 	[FEATURE_SUBID] = { "subid", "subordinate ids", false, probe_subid },
 };

@@ -153,6 +153,7 @@ TEST(probe_all)
 	ASSERT_TRUE(f[FEATURE_NFTABLES].required); /* the default --net public needs it */
 	ASSERT_FALSE(f[FEATURE_TUN].required);     /* the capture routes through lo */
 	ASSERT_FALSE(f[FEATURE_CGROUP2].required);
+	ASSERT_FALSE(f[FEATURE_LIMITS].required);
 	ASSERT_FALSE(f[FEATURE_SUBID].required);
 	/* no child left behind, not even a zombie */
 	ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1);
