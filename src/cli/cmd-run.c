@@ -28,6 +28,7 @@
 #include "common/strv.h"
 #include "common/xmalloc.h"
 #include "sandbox/env.h"
+#include "sandbox/limits.h"
 #include "sandbox/plan.h"
 #include "sandbox/protect.h"
 #include "sandbox/spec.h"
@@ -93,12 +94,15 @@ const struct paddock_opt paddock_run_opts[] = {
 	  "put the workspace behind a copy-on-write layer (not in this "
 	  "version yet)",
 	  OPT_REVIEW, NULL },
-	{ "memory", 0, "SIZE", false, "memory limit (not enforceable in this version: refused)",
+	{ "memory", 0, "SIZE", false,
+	  "memory limit (default 8G; cgroup memory.max when delegated, else RLIMIT_DATA per "
+	  "process)",
 	  OPT_MEMORY, NULL },
-	{ "pids", 0, "N", false, "process limit (default 4096; RLIMIT_NPROC per sandbox)", OPT_PIDS,
-	  NULL },
-	{ "cpus", 0, "N", false, "CPU limit (not enforceable in this version: refused)", OPT_CPUS,
-	  NULL },
+	{ "pids", 0, "N", false,
+	  "process limit (default 4096; cgroup pids.max when delegated, else RLIMIT_NPROC)",
+	  OPT_PIDS, NULL },
+	{ "cpus", 0, "N", false,
+	  "CPU limit in CPUs, e.g. 1.5 (needs a delegated cgroup cpu controller)", OPT_CPUS, NULL },
 	{ "add-host", 0, "NAME:IP", false,
 	  "resolve NAME to IP, and allow exactly that pair (a local service on purpose)",
 	  OPT_ADD_HOST, NULL },
@@ -281,16 +285,6 @@ static int check_supported(const struct paddock_config *c)
 				       "run: image '%s': only 'host' exists in this version of "
 				       "paddock (golden images come later)",
 				       c->image);
-	if (c->memory != CONFIG_DEFAULT_MEMORY)
-		return log_error_errno(EOPNOTSUPP,
-				       "run: a memory limit is not available in this version of "
-				       "paddock yet (needs the cgroup support); remove --memory or "
-				       "\"memory\" from the config");
-	if (c->cpus != 0)
-		return log_error_errno(EOPNOTSUPP,
-				       "run: a CPU limit is not available in this version of "
-				       "paddock yet (needs the cgroup support); remove --cpus or "
-				       "\"cpus\" from the config");
 	if (c->pids > (1UL << 22))
 		return log_error_errno(EINVAL,
 				       "run: pids limit %llu is too large (at most 4194304)",
@@ -320,15 +314,16 @@ static int home_sanitize(const char *home_src, const char *home, const struct sa
 
 			if (slash)
 				*slash = '\0';
-			if (lstat(buf, &st) == 0 && (S_ISLNK(st.st_mode) ||
-						     (!last && !S_ISDIR(st.st_mode)))) {
+			if (lstat(buf, &st) == 0 &&
+			    (S_ISLNK(st.st_mode) || (!last && !S_ISDIR(st.st_mode)))) {
 				log_debug("home: removing '%s', in the way of a mount point", buf);
 				if (unlink(buf) < 0)
-					return log_error_errno(errno,
-							       "run: '%s' in the sandbox's home is in "
-							       "the way of a mount point and cannot be "
-							       "removed: %m",
-							       buf);
+					return log_error_errno(
+						errno,
+						"run: '%s' in the sandbox's home is in "
+						"the way of a mount point and cannot be "
+						"removed: %m",
+						buf);
 			}
 			if (last)
 				break;
@@ -356,6 +351,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	struct plan_volume *volumes = NULL;
 	struct runstate rs = { .ws_fd = -EBADF };
 	struct plan_input pin = {};
+	struct limits_host lhost = { .dirfd = -EBADF };
+	bool cgroup_made = false;
 	const struct passwd *pw;
 	bool tty_set = false, int_set = false;
 	const char *why = NULL, *bad = NULL, *flag;
@@ -556,7 +553,51 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			goto out;
 		}
 	}
-	spec.pids = (unsigned long)cfg->pids;
+	spec.cgroup_fd = -EBADF;
+	{
+		_cleanup_free_ char *lerr = NULL;
+		uint64_t cpus_milli = 0;
+		char desc[512];
+
+		r = limits_cpus_to_milli(cfg->cpus, &cpus_milli);
+		if (r < 0) {
+			log_error_errno(r, "run: --cpus %g: at least 0.01 CPU", cfg->cpus);
+			goto out;
+		}
+		(void)limits_probe(&lhost);
+		r = limits_plan(&lhost, cfg->memory, cfg->pids, cpus_milli, &spec.limits, &lerr);
+		if (r < 0) {
+			log_error_errno(r, "run: %s",
+					lerr ? lerr : "the limits cannot be enforced");
+			goto out;
+		}
+		limits_describe(&spec.limits, desc, sizeof(desc));
+		log_debug("limits: %s", desc);
+		if (spec.limits.cgroup) {
+			const char *step = NULL;
+
+			r = limits_cgroup_create(&lhost, sess ? sess->name : "run", &spec.limits,
+						 &spec.cgroup_fd, &step);
+			if (r >= 0)
+				cgroup_made = true;
+			else if (spec.limits.controllers) {
+				log_error_errno(
+					r,
+					"run: Failed to create the sandbox's cgroup (%s): %m; "
+					"its limits cannot be enforced; run 'paddock doctor'",
+					strempty(step));
+				goto out;
+			} else {
+				/* only for freeze and kill, which have fallbacks: say so, go on */
+				log_debug(
+					"no cgroup for the sandbox (%s: %s); suspend and stop work "
+					"by signals",
+					strempty(step), strerror(-r));
+				spec.limits.cgroup = spec.limits.freeze = spec.limits.kill = false;
+				spec.cgroup_fd = -EBADF;
+			}
+		}
+	}
 	{
 		/*
 		 * The proxy holds two descriptors per connection: raise our soft limit to the
@@ -648,6 +689,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.audit_userdata = audit,
 		};
 		struct supervisor_session ss = {};
+		uint64_t oom_kills = 0;
 		struct json_object *f = json_object_new_object();
 		struct json_object *av = json_object_new_array();
 
@@ -672,8 +714,18 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		r = supervisor_run(&spec, &hooks);
 		if (sess)
 			sess->ready_fd = ss.ready_fd;
+		if (spec.cgroup_fd >= 0 && spec.limits.memory_mech == LIMITS_MECH_CGROUP &&
+		    limits_cgroup_oom_kills(spec.cgroup_fd, &oom_kills) >= 0 && oom_kills > 0)
+			log_warning(
+				"the sandbox's memory limit (%llu bytes) was reached: the kernel "
+				"killed %llu of its processes",
+				(unsigned long long)spec.limits.memory,
+				(unsigned long long)oom_kills);
 
 		f = json_object_new_object();
+		if (oom_kills > 0)
+			json_object_object_add(f, "oom_kills",
+					       json_object_new_int64((int64_t)oom_kills));
 		if (r >= 0)
 			json_object_object_add(f, "status", json_object_new_int(r));
 		else
@@ -681,6 +733,9 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		audit_sink(audit, "exit", f);
 		if (sess) {
 			f = json_object_new_object();
+			if (oom_kills > 0)
+				json_object_object_add(f, "oom_kills",
+						       json_object_new_int64((int64_t)oom_kills));
 			if (r >= 0)
 				json_object_object_add(f, "status", json_object_new_int(r));
 			else
@@ -691,6 +746,12 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	}
 
 out:
+	if (cgroup_made) {
+		spec.cgroup_fd = safe_close(spec.cgroup_fd);
+		if (limits_cgroup_remove(&lhost, sess ? sess->name : "run", getpid(), 2000) < 0)
+			log_warning("the sandbox's cgroup could not be removed (still busy)");
+	}
+	limits_host_done(&lhost);
 	lock_fd = safe_close(lock_fd); /* runstate_remove() takes it again */
 	runstate_remove(&rs);
 	if (audit) {
@@ -746,8 +807,8 @@ int run_collect_options(const char *verb, int argc, char **argv, char ***ret_opt
 			_cleanup_free_ char *cwd = getcwd(NULL, 0);
 
 			if (!cwd)
-				return log_error_errno(errno, "%s: cannot find the current directory: %m",
-						       verb);
+				return log_error_errno(
+					errno, "%s: cannot find the current directory: %m", verb);
 			strv_push(&opts, xasprintf("%s/%s", cwd, optarg));
 		} else
 			strv_extend(&opts, optarg);

@@ -63,7 +63,8 @@ static int sandbox_open(const char *verb, const char *name, char **ret_dir)
 	int r;
 
 	if (sandbox_name_check(name, &why) < 0)
-		return log_error_errno(EINVAL, "%s: '%s' is not a sandbox name: %s", verb, name, why);
+		return log_error_errno(EINVAL, "%s: '%s' is not a sandbox name: %s", verb, name,
+				       why);
 	r = sandbox_dir(name, &dir);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot find paddock's data directory: %m", verb);
@@ -127,11 +128,12 @@ static int sandbox_create(const char *verb, const char *name, char **opts, char 
 				       dir);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
-			return log_error_errno(EEXIST,
-					       "%s: a sandbox named '%s' already exists; use it "
-					       "('paddock start %s'), remove it ('paddock rm %s') or "
-					       "choose another name",
-					       verb, name, name, name);
+			return log_error_errno(
+				EEXIST,
+				"%s: a sandbox named '%s' already exists; use it "
+				"('paddock start %s'), remove it ('paddock rm %s') or "
+				"choose another name",
+				verb, name, name, name);
 		return log_error_errno(errno, "%s: cannot create '%s': %m", verb, dir);
 	}
 	home = path_join(dir, "home");
@@ -162,7 +164,7 @@ static int sandbox_create(const char *verb, const char *name, char **opts, char 
 		goto fail;
 	}
 	return 0;
-fail: {
+fail : {
 	_cleanup_free_ char *parent = NULL;
 	_cleanup_close_ int pfd = -EBADF;
 
@@ -214,7 +216,8 @@ static int ctl_listen(const char *path)
 static _noreturn_ void supervise(const char *name, const char *dir, const char *rt, int ctl_fd,
 				 int ready_fd, char **opts, char **cmd, bool wait_attach)
 {
-	_cleanup_free_ char *home = path_join(dir, "home"), *logp = path_join(dir, "supervisor.log"),
+	_cleanup_free_ char *home = path_join(dir, "home"),
+			    *logp = path_join(dir, "supervisor.log"),
 			    *sock = path_join(rt, "ctl.sock");
 	_cleanup_strv_free_ char **argv = NULL;
 	struct launch_session sess = {
@@ -329,10 +332,11 @@ static int attach_to(const char *verb, const char *name, const char *keys)
 	_cleanup_close_ int fd = -EBADF;
 
 	if (detach_keys_parse(keys, detach, &n_detach) < 0)
-		return log_error_errno(EINVAL,
-				       "%s: --detach-keys '%s': expected keys such as "
-				       "'ctrl-p,ctrl-q' (a character or ctrl-LETTER, comma-separated)",
-				       verb, keys);
+		return log_error_errno(
+			EINVAL,
+			"%s: --detach-keys '%s': expected keys such as "
+			"'ctrl-p,ctrl-q' (a character or ctrl-LETTER, comma-separated)",
+			verb, keys);
 	fd = ctl_connect(name);
 	if (fd == -ESRCH)
 		return log_error_errno(ESRCH,
@@ -345,8 +349,9 @@ static int attach_to(const char *verb, const char *name, const char *keys)
 	if (r < 0 && r != -EREMOTEIO)
 		return r;
 	if (detached)
-		fprintf(stderr, "\r\npaddock: detached from '%s'; 'paddock attach %s' comes back\r\n",
-			name, name);
+		fprintf(stderr,
+			"\r\npaddock: detached from '%s'; 'paddock attach %s' comes back\r\n", name,
+			name);
 	return code;
 }
 
@@ -443,8 +448,9 @@ static int cmd_start_exec(int argc, char **argv)
 		size_t n;
 
 		if (detach_keys_parse(keys, k, &n) < 0)
-			return log_error_errno(EINVAL, "start: --detach-keys '%s': expected keys "
-						       "such as 'ctrl-p,ctrl-q'",
+			return log_error_errno(EINVAL,
+					       "start: --detach-keys '%s': expected keys "
+					       "such as 'ctrl-p,ctrl-q'",
 					       keys);
 	}
 	r = sandbox_start("start", argv[optind], skip_dashdash(argv + optind + 1), attach);
@@ -703,8 +709,9 @@ static int cmd_ls_exec(int argc, char **argv)
 	STRV_FOREACH (n, names)
 		json_object_array_add(all, sandbox_describe(*n));
 	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
-									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(all);
 		return 0;
 	}
@@ -724,21 +731,20 @@ static int cmd_ls_exec(int argc, char **argv)
 		if (json_object_object_get_ex(o, "started", &v))
 			format_uptime((int64_t)time(NULL) - json_object_get_int64(v), up,
 				      sizeof(up));
-		if (json_object_object_get_ex(o, "ports", &v) &&
-		    json_object_array_length(v) > 0) {
+		if (json_object_object_get_ex(o, "ports", &v) && json_object_array_length(v) > 0) {
 			size_t off = 0;
 
 			ports[0] = '\0';
 			for (size_t k = 0; k < json_object_array_length(v) && off < sizeof(ports);
 			     k++)
-				off += (size_t)snprintf(ports + off, sizeof(ports) - off, "%s%s",
-							k ? "," : "",
-							json_object_get_string(
-								json_object_array_get_idx(v, k)));
+				off += (size_t)snprintf(
+					ports + off, sizeof(ports) - off, "%s%s", k ? "," : "",
+					json_object_get_string(json_object_array_get_idx(v, k)));
 		}
 		printf("%-20s %-12s %-8s %-8s %-16s %s\n",
 		       json_object_get_string(json_object_object_get(o, "name")), state, "-", up,
-		       ports, strempty(json_object_get_string(json_object_object_get(o, "workspace"))));
+		       ports,
+		       strempty(json_object_get_string(json_object_object_get(o, "workspace"))));
 	}
 	json_object_put(all);
 	return 0;
@@ -870,10 +876,12 @@ static int suspend_resume(const char *verb, int argc, char **argv, uint16_t type
 			else
 				r = ctl_request(fd, argv[i], type, NULL, 0, &o, NULL);
 		}
-		if (r >= 0 && type == CTL_SUSPEND && o && json_object_object_get_ex(o, "method", &v))
-			log_notice("%s: every process of '%s' is stopped (%s; no delegated cgroup "
-				   "freezer)",
-				   verb, argv[i], json_object_get_string(v));
+		if (r >= 0 && type == CTL_SUSPEND && o &&
+		    json_object_object_get_ex(o, "method", &v))
+			log_notice("%s: every process of '%s' is stopped (%s)", verb, argv[i],
+				   streq(json_object_get_string(v), "SIGSTOP")
+					   ? "SIGSTOP to each: no cgroup freezer for this sandbox"
+					   : "its cgroup is frozen");
 		json_object_put(o);
 		if (r < 0 && ret == 0)
 			ret = r;

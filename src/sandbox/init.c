@@ -45,6 +45,7 @@
 #include "init.h"
 #include "ipc/msg.h"
 #include "landlock.h"
+#include "limits.h"
 #include "mount.h"
 #include "netcap.h"
 #include "seccomp.h"
@@ -147,9 +148,8 @@ static _noreturn_ void child_fail(int pipe_fd, int step, int r)
  * run_command() - the forked command child: from here to execve() nothing may allocate except
  * libseccomp's filter build, and nothing logs.
  */
-static _noreturn_ void run_command(const struct sandbox_spec *spec, char **argv,
-				   const char *slave, const int *stdio, const struct ready *rd,
-				   int pipe_fd)
+static _noreturn_ void run_command(const struct sandbox_spec *spec, char **argv, const char *slave,
+				   const int *stdio, const struct ready *rd, int pipe_fd)
 {
 	struct landlock_rule rules[64];
 	size_t n_rules = 0;
@@ -188,16 +188,13 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, char **argv,
 		child_fail(pipe_fd, STEP_CHDIR, -errno);
 
 	/*
-	 * Since Linux 5.14 RLIMIT_NPROC counts the processes of this uid in this user
-	 * namespace only, so it is a per-sandbox limit (a fork bomb stops there). The kernel
-	 * does not apply it to the host's root user: that needs cgroups.
+	 * Without a cgroup: RLIMIT_NPROC (since Linux 5.14 it counts this uid's processes in this
+	 * user namespace only, so it is per sandbox; the kernel does not apply it to the host's
+	 * root) and RLIMIT_DATA per process (limits.c says why not RLIMIT_AS).
 	 */
-	if (spec->pids) {
-		struct rlimit rl = { spec->pids, spec->pids };
-
-		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
-			child_fail(pipe_fd, STEP_RLIMIT, -errno);
-	}
+	r = limits_apply_rlimits(&spec->limits);
+	if (r < 0)
+		child_fail(pipe_fd, STEP_RLIMIT, r);
 
 	if (spec->nofile_soft) {
 		struct rlimit rl;
@@ -375,7 +372,8 @@ static void exec_reaped(int sock, pid_t pid, int status)
 {
 	for (size_t i = 0; i < EXEC_MAX; i++)
 		if (execs[i].pid == pid) {
-			struct msg_exec_state st = { .id = execs[i].id, .pid = pid,
+			struct msg_exec_state st = { .id = execs[i].id,
+						     .pid = pid,
 						     .status = status };
 
 			execs[i].pid = 0;

@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -54,7 +56,21 @@ int sandbox_spawn(const struct sandbox_spec *spec, const struct msg_go *go, pid_
 	child = sv[1];
 
 	(void)fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (spec->cgroup_fd >= 0) {
+		/*
+		 * Born in the sandbox's cgroup: no moment outside it, and its cgroup namespace
+		 * is rooted there (attaching after the clone would root it at ours).
+		 */
+		struct clone_args ca = {
+			.flags = SANDBOX_CLONE_FLAGS | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)spec->cgroup_fd,
+		};
+
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	} else
+		pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL,
+				     NULL);
 	if (pid < 0) {
 		*reterr_what = "clone";
 		return -errno;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "limits.h"
+
 enum mount_kind {
 	MOUNT_BIND_RO,   /* host path -> same or other path, read-only, recursive */
 	MOUNT_BIND_RW,   /* host path -> path, read-write, recursive */
@@ -66,7 +68,9 @@ struct sandbox_spec {
 	bool interactive; /* keep stdin open (pipe mode); a tty is always interactive */
 
 	enum net_mode net;
-	unsigned long pids;        /* RLIMIT_NPROC of the command (per user namespace); 0 = none */
+	struct limits_plan limits; /* what enforces --memory, --pids, --cpus (limits.c) */
+	int cgroup_fd;             /* host side: the sandbox's cgroup, init is cloned into it; or
+				    * -1 (only read by sandbox_spawn()) */
 	unsigned long nofile_soft; /* the user's RLIMIT_NOFILE soft limit, given back to the
 				    * command (the supervisor raises its own); 0 = leave */
 };

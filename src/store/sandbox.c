@@ -203,8 +203,14 @@ enum sandbox_state sandbox_state_get(const char *dir, struct json_object **ret_s
 		*ret_state_json = st;
 	else
 		json_object_put(st);
-	if (locked > 0)
+	if (locked > 0) {
+		/* a supervisor finishing: its command has ended, it is saying goodbye */
+		if (s && streq(s, "exited"))
+			return SANDBOX_EXITED;
+		if (s && streq(s, "stopped"))
+			return SANDBOX_STOPPED;
 		return s && streq(s, "suspended") ? SANDBOX_SUSPENDED : SANDBOX_RUNNING;
+	}
 	if (!s)
 		return SANDBOX_CREATED;
 	if (streq(s, "exited"))

@@ -44,13 +44,13 @@
 #include "proxy/fakeip.h"
 #include "proxy/proxy.h"
 #include "proxy/resolver.h"
+#include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "sandbox/steps.h"
 
 /* connections through the proxy at once, per sandbox: two fds each in the supervisor */
 #define SANDBOX_MAX_CONNS 16384
-
 
 /* terminal state, global so that atexit() and fatal signal handlers can restore it */
 static struct termios saved_tio;
@@ -288,6 +288,8 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(r->sock_ev);
 		if (!r->exited && r->result == INT_MIN)
 			r->result = -ECHILD; /* reported when init is reaped */
+		if (r->sess && r->exited)
+			return; /* a session finishes from its drain timer */
 		if (r->master < 0 || r->exited)
 			run_finish(r);
 		return;
@@ -477,6 +479,8 @@ void run_stop(struct run *r, int timeout)
 	if (r->init_pid <= 0 || r->exited)
 		return;
 	if (timeout <= 0 || !r->started) {
+		if (r->spec->limits.kill && r->spec->cgroup_fd >= 0)
+			(void)limits_cgroup_kill(r->spec->cgroup_fd);
 		(void)kill(r->init_pid, SIGKILL);
 		return;
 	}
@@ -493,8 +497,15 @@ int run_suspend(struct run *r, bool on)
 
 	if (!r->started || r->exited)
 		return -ESRCH;
+	if (r->spec->limits.freeze && r->spec->cgroup_fd >= 0) {
+		q = limits_cgroup_freeze(r->spec->cgroup_fd, on, on ? 2000 : 0);
+		if (q >= 0 || q == -ETIMEDOUT) {
+			r->suspended = on;
+			return 0;
+		}
+	}
 	/*
-	 * No delegated cgroup here: init stops every other process of its PID namespace with
+	 * No cgroup freezer here: init stops every other process of its PID namespace with
 	 * kill(-1, SIGSTOP), which the kernel applies to all of them under one lock, so no
 	 * process forked meanwhile escapes it.
 	 */
@@ -603,6 +614,9 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 		goto out;
 	}
 
+	/* under memory pressure, the kernel kills the sandbox before us or the host */
+	if (limits_oom_protect_child(r.init_pid) < 0)
+		log_debug("could not raise the sandbox's oom_score_adj");
 	q = send_ready(&r, hooks);
 	if (q < 0) {
 		(void)kill(r.init_pid, SIGKILL);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,7 +95,9 @@ static void client_free(struct client *c);
 
 static void client_queue(struct client *c, uint16_t type, const void *body, size_t len)
 {
-	struct msg_hdr hdr = { .type = type, .version = PADDOCK_PROTO_VERSION, .len = (uint32_t)len };
+	struct msg_hdr hdr = { .type = type,
+			       .version = PADDOCK_PROTO_VERSION,
+			       .len = (uint32_t)len };
 
 	if (c->fd < 0)
 		return;
@@ -115,8 +118,7 @@ static void client_queue_data(struct client *c, const unsigned char *p, size_t n
 	}
 }
 
-static void client_error(struct client *c, int code, const char *fmt, ...)
-	_printf_(3, 4);
+static void client_error(struct client *c, int code, const char *fmt, ...) _printf_(3, 4);
 static void client_error(struct client *c, int code, const char *fmt, ...)
 {
 	char buf[1024];
@@ -214,7 +216,9 @@ static struct json_object *session_info(struct session *s)
 	json_object_object_add(o, "name", json_object_new_string(s->opts->name));
 	json_object_object_add(o, "state",
 			       json_object_new_string(r->suspended ? "suspended" : "running"));
-	json_object_object_add(o, "suspend_method", json_object_new_string("SIGSTOP"));
+	json_object_object_add(
+		o, "suspend_method",
+		json_object_new_string(r->spec->limits.freeze ? "cgroup.freeze" : "SIGSTOP"));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "started", json_object_new_int64((int64_t)s->started));
 	json_object_object_add(o, "attached", json_object_new_int((int)attached));
@@ -289,6 +293,11 @@ static void handle_exec(struct client *c, const unsigned char *body, size_t len,
 		client_error(c, 125, "the sandbox is stopping");
 		return;
 	}
+	if (s->r->suspended) {
+		client_error(c, 125, "the sandbox is suspended; 'paddock resume %s' first",
+			     s->opts->name);
+		return;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->id = ++s->next_exec_id;
 	m->tty = ce.tty ? 1 : 0;
@@ -345,8 +354,8 @@ static void handle_attach(struct client *c, const unsigned char *body, size_t le
 static void handle_data(struct client *c, const unsigned char *body, size_t len)
 {
 	struct bufferevent *to = c->mode == CLIENT_ATTACHED ? c->s->r->pty
-				 : c->mode == CLIENT_EXEC  ? c->exec_pty
-							   : NULL;
+				 : c->mode == CLIENT_EXEC   ? c->exec_pty
+							    : NULL;
 
 	if (!to || len == 0)
 		return;
@@ -392,7 +401,9 @@ static void handle_suspend(struct client *c, bool on)
 		(void)sandbox_state_set(s->opts->state_dir, on ? "suspended" : "running", o);
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "method", json_object_new_string("SIGSTOP"));
+	json_object_object_add(
+		o, "method",
+		json_object_new_string(s->r->spec->limits.freeze ? "cgroup.freeze" : "SIGSTOP"));
 	client_ok_json(c, o);
 }
 
@@ -597,6 +608,18 @@ void session_main_exit(struct session *s, int status)
 
 	s->main_exited = true;
 	s->main_status = status;
+	/* recorded before any client hears of it: `ls` right after `attach` returns is exact */
+	if (s->opts->state_dir) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "status",
+				       json_object_new_int(WIFEXITED(status) ? WEXITSTATUS(status)
+							   : WIFSIGNALED(status)
+								   ? 128 + WTERMSIG(status)
+								   : 125));
+		(void)sandbox_state_set(s->opts->state_dir, s->r->stopping ? "stopped" : "exited",
+					o);
+	}
 	for (struct client *c = s->clients; c; c = c->next)
 		if (c->mode == CLIENT_ATTACHED && !c->closing) {
 			client_queue(c, CTL_EXIT, &st, sizeof(st));
@@ -653,7 +676,8 @@ void session_exec_event(struct session *s, int type, const struct msg_exec_state
 			break;
 		}
 		if (st->step == STEP_EXEC && st->error == ENOENT)
-			client_error(c, 127, "'%s': command not found in the sandbox", c->exec_name);
+			client_error(c, 127, "'%s': command not found in the sandbox",
+				     c->exec_name);
 		else if (st->step == STEP_EXEC)
 			client_error(c, 126, "'%s': cannot execute: %s", c->exec_name,
 				     strerror(st->error));

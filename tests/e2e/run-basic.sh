@@ -22,8 +22,25 @@ t_run "$ws" --net public -- true
 t_expect "--net public starts (network capture)" 0
 t_run "$ws" --net bogus -- true
 t_expect "--net with a bad value names the value" 125 "bogus"
-t_run "$ws" --memory 1G -- true
-t_expect "limits this version cannot enforce are refused, not ignored" 125 "memory limit is not available"
+t_run "$ws" --cpus 1 -- true
+if [ "$RC" = 0 ]; then
+  t_ok "--cpus is enforced (a delegated cgroup cpu controller)"
+else
+  t_expect "--cpus without a cgroup cpu controller is refused, naming it, not ignored" 125 "--cpus"
+fi
+t_run "$ws" --cpus 0.0001 -- true
+t_expect "--cpus below 0.01 is refused" 125 "at least 0.01"
+t_run "$ws" --memory 64M -- python3 -c 'x = bytearray(16 * 1024 * 1024); print("small-ok")'
+t_expect "--memory 64M: a 16 MiB allocation works" 0 "small-ok"
+t_run "$ws" --memory 64M -- python3 -c 'x = bytearray(256 * 1024 * 1024); print("bomb-ok")'
+t_expect "--memory 64M: a 256 MiB allocation is refused or killed" nz
+t_expect_not "--memory 64M: the memory bomb did not get its memory" "bomb-ok"
+t_run "$ws" --memory 64M -- sh -c 'ulimit -d'
+if [ "$OUT" = unlimited ]; then
+  t_ok "--memory is enforced by the cgroup (no per-process rlimit)"
+else
+  t_expect "--memory without a cgroup is RLIMIT_DATA per process" 0 "^65536$"
+fi
 t_run "$ws" --hostname 'bad host!' -- true
 t_expect "a bad hostname is refused" 125 "invalid hostname"
 OUT=$("$PADDOCK" frobnicate 2>&1); RC=$?

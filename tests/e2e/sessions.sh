@@ -38,7 +38,7 @@ OUT=$(cd "$WS" && "$P" create 'bad/name' 2>&1); RC=$?
 t_expect "create refuses a bad name, naming it" 125 "'bad/name' is not a valid sandbox name"
 OUT=$(cd "$WS" && "$P" create run-12 2>&1); RC=$?
 t_expect "create refuses a reserved name" 125 "paddock's own"
-OUT=$(cd "$WS" && "$P" create --net none "$S-a" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' 2>&1); RC=$?
+OUT=$(cd "$WS" && "$P" create --net none "$S-a" sh -c 'i=0; while :; do i=$((i+1)); echo $i > count.tmp; mv count.tmp count; sleep 0.1; done' 2>&1); RC=$?
 t_expect "create makes a sandbox" 0 "$S-a"
 OUT=$(cd "$WS" && "$P" create "$S-a" 2>&1); RC=$?
 t_expect "create refuses a duplicate name" 125 "already exists"
@@ -52,8 +52,8 @@ OUT=$(state "$S-a"); RC=$?
 t_expect "ls shows it running" 0 "^running$"
 OUT=$("$P" start "$S-a" 2>&1); RC=$?
 t_expect "start refuses a running sandbox" 125 "already running"
-OUT=$("$P" exec "$S-a" sh -c 'cat /tmp/count; pwd' 2>&1); RC=$?
-t_expect "exec sees the sandbox's /tmp and starts in the workspace" 0 "^[0-9]+"$'\n'"$WS\$"
+OUT=$("$P" exec "$S-a" sh -c 'echo in-tmp > /tmp/t; pwd' 2>&1 && "$P" exec "$S-a" cat /tmp/t 2>&1); RC=$?
+t_expect "exec starts in the workspace and shares the sandbox's /tmp" 0 "^$WS"$'\n'"in-tmp\$"
 OUT=$("$P" exec "$S-a" sh -c 'exit 3' 2>&1); RC=$?
 t_expect "exec returns the command's exit code" 3
 OUT=$("$P" exec "$S-a" no-such-command-xyz 2>&1); RC=$?
@@ -75,14 +75,16 @@ t_expect "exec -t runs on a new pty in the sandbox" 5 "^/dev/pts/[0-9]+"
 
 # --- suspend / resume ---
 OUT=$("$P" suspend "$S-a" 2>&1); RC=$?
-t_expect "suspend says how" 0 "SIGSTOP"
+t_expect "suspend says how" 0 "SIGSTOP|cgroup is frozen"
 OUT=$(state "$S-a"); RC=$?
 t_expect "ls shows it suspended" 0 "^suspended$"
-c1=$("$P" exec "$S-a" cat /tmp/count 2>&1); sleep 0.6; c2=$("$P" exec "$S-a" cat /tmp/count 2>&1)
+c1=$(cat "$WS/count"); sleep 0.6; c2=$(cat "$WS/count")
 if [ -n "$c1" ] && [ "$c1" = "$c2" ]; then t_ok "a suspended sandbox's counter stops ($c1)"; else t_fail "a suspended sandbox's counter stops" "$c1 then $c2"; fi
+OUT=$("$P" exec "$S-a" true 2>&1); RC=$?
+t_expect "exec into a suspended sandbox is refused, saying so" 125 "suspended; 'paddock resume"
 OUT=$("$P" resume "$S-a" 2>&1); RC=$?
 t_expect "resume" 0
-sleep 0.6; c3=$("$P" exec "$S-a" cat /tmp/count 2>&1)
+sleep 0.6; c3=$(cat "$WS/count")
 if [ -n "$c3" ] && [ "$c3" -gt "$c2" ] 2>/dev/null; then t_ok "a resumed sandbox's counter goes on ($c2 -> $c3)"; else t_fail "a resumed counter goes on" "$c2 then $c3"; fi
 
 # --- stop ---
