@@ -142,6 +142,24 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The port of a sockaddr_in or sockaddr_in6, host byte order; 0 for another family */
+static uint16_t sockaddr_port(const struct sockaddr_storage *ss)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		memcpy(&sin, ss, sizeof(sin));
+		return ntohs(sin.sin_port);
+	case AF_INET6:
+		memcpy(&sin6, ss, sizeof(sin6));
+		return ntohs(sin6.sin6_port);
+	default:
+		return 0;
+	}
+}
+
 /* --- specs ------------------------------------------------------------------------------- */
 
 /* A decimal port of @n bytes at @s: 0-65535, digits only. Returns 0 or -EINVAL. */
@@ -564,6 +582,26 @@ static void sock_tune(int fd, bool keepalive)
 	}
 }
 
+/*
+ * The answer comes from inside the sandbox (its init, which the sandbox's processes share a
+ * namespace with): check that it is what was asked for, a TCP socket, before relaying the
+ * client's bytes into it.
+ */
+static bool is_tcp_socket(int fd)
+{
+	int type = 0, domain = 0, proto = 0;
+	socklen_t len = sizeof(int);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+		return false;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    (domain != AF_INET && domain != AF_INET6))
+		return false;
+	len = sizeof(int);
+	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) >= 0 && proto == IPPROTO_TCP;
+}
+
 /* PCONN_PENDING -> PCONN_RELAY with the sandbox's socket @fd (owned) */
 static void pconn_relay_start(struct pconn *c, int fd)
 {
@@ -573,6 +611,11 @@ static void pconn_relay_start(struct pconn *c, int fd)
 
 	if (c->timer)
 		c->timer = (event_free(c->timer), NULL);
+	if (!is_tcp_socket(fd)) {
+		safe_close(fd);
+		pconn_close(c, "the sandbox answered with something that is not a TCP socket");
+		return;
+	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
@@ -651,14 +694,10 @@ static void pconn_start(struct forward *f, int fd, const struct sockaddr_storage
 	c->t_start = now_usec();
 	if (addr_from_sockaddr((const struct sockaddr *)peer, &a) >= 0) {
 		char ip[ADDR_STRLEN];
-		uint16_t port =
-			ntohs(peer->ss_family == AF_INET6
-				      ? ((const struct sockaddr_in6 *)(const void *)peer)->sin6_port
-				      : ((const struct sockaddr_in *)(const void *)peer)->sin_port);
 
 		(void)snprintf(c->client_addr, sizeof(c->client_addr),
 			       a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr_to_string(&a, ip),
-			       port);
+			       sockaddr_port(peer));
 	}
 	c->next = p->conns;
 	if (p->conns)
@@ -813,8 +852,7 @@ static int forward_listen(const struct port_spec *spec, uint16_t *ret_port)
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
-	*ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+	*ret_port = sockaddr_port(&ss);
 	return TAKE_FD(fd);
 }
 
@@ -891,8 +929,9 @@ int ports_remove(struct ports *p, uint16_t host_port, uint16_t port, char **rete
 				c->fwd = NULL;
 		ports_audit(p, ports_audit_fields("remove", &f->spec));
 		forward_free(f);
-		memmove(&p->fwds[i], &p->fwds[i + 1], (p->n_fwds - i - 1) * sizeof(p->fwds[0]));
-		p->n_fwds--;
+		for (size_t j = i + 1; j < p->n_fwds; j++)
+			p->fwds[j - 1] = p->fwds[j];
+		p->fwds[--p->n_fwds] = NULL;
 		removed++;
 	}
 	if (removed == 0) {

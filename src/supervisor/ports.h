@@ -15,7 +15,8 @@
  *	ports_remove(ports, 8080, 0, &err);
  *	ports_free(ports);
  *
- * docs/design/ports.md has the choices and the limits.
+ * The process must ignore SIGPIPE (libevent writes with writev()). docs/design/ports.md has
+ * the choices and the limits.
  */
 #pragma once
 
@@ -96,7 +97,8 @@ struct ports;
  * struct ports_ops - what the ports need from the supervisor
  * @connect: ask the sandbox for a connection to its @inner_port (127.0.0.1, then ::1, inside
  *           its network namespace). Asynchronous: answer with ports_connected(@req_id) later,
- *           or from inside this call. Required.
+ *           or from inside this call. It may call ports_connected() but no other function of
+ *           this module (it runs inside the accept loop). Required.
  * @audit: the audit sink (as proxy_audit_fn): @type is "port"; the sink takes ownership of
  *         @fields. NULL drops the events.
  */

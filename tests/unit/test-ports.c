@@ -758,6 +758,56 @@ TEST(relay_connect_timeout)
 	teardown();
 }
 
+/* The answer must be a TCP socket: a pipe (or a unix socket) from the sandbox is refused */
+TEST(relay_answer_not_tcp)
+{
+	uint16_t inner = server_port(SERVER_ECHO), hp;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[16];
+	int pipefd[2];
+
+	setup(OP_NEVER);
+	hp = forward("127.0.0.1", inner);
+	fd = client_connect(hp);
+	ASSERT_OK(fd);
+	while (op_calls == 0)
+		pump();
+	ASSERT_OK(pipe2(pipefd, O_CLOEXEC));
+	ASSERT_OK(ports_connected(ports, op_last_req, pipefd[1], 0));
+	ASSERT_EQ(ports_conn_count(ports), 0);
+	ASSERT_STREQ(field_str(audit_find("refused"), "error"),
+		     "the sandbox answered with something that is not a TCP socket");
+	ASSERT_EQ(read(pipefd[0], buf, sizeof(buf)), 0); /* the write end was closed */
+	close(pipefd[0]);
+	ASSERT_TRUE(client_read_all(fd, buf, sizeof(buf), 5000) <= 0);
+	teardown();
+}
+
+TEST(add_privileged_port)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	struct port_spec spec;
+	char text[32], want[200], *err = NULL;
+	unsigned start = 0;
+
+	if (geteuid() == 0)
+		TEST_SKIP("root may bind any port");
+	if (!f || fscanf(f, "%u", &start) != 1 || start < 2)
+		TEST_SKIP("every port is unprivileged here");
+	setup(OP_SYNC);
+	snprintf(text, sizeof(text), "%u:80", start - 1);
+	ASSERT_OK(port_spec_parse(text, &spec, &err));
+	ASSERT_ERR(ports_add(ports, &spec, NULL, &err), EACCES);
+	snprintf(want, sizeof(want),
+		 "host port %u needs privileges (it is below "
+		 "net.ipv4.ip_unprivileged_port_start); choose one above 1023 with -p "
+		 "HOSTPORT:PORT",
+		 start - 1);
+	ASSERT_STREQ(err, want);
+	free(err);
+	teardown();
+}
+
 TEST(add_port_in_use)
 {
 	_cleanup_close_ int busy = -EBADF;
