@@ -20,7 +20,9 @@
  *   deny           host, port, ip, rule, reason
  *   secret_inject  secret (name, never the value), host
  *   secret_leak    secret (name), host, port, where ("header", "query", "body")
- *   port           action ("add"/"rm"), host_ip, host_port, port
+ *   port           action ("listen", "remove"; per connection "open", then "close", or
+ *                  "refused"), host_ip, host_port, port, exposed (listen), client,
+ *                  bytes_up, bytes_down, duration_ms, error (src/supervisor/ports.c)
  *   attach, detach client (pid), tty
  *   ssh_sign       key (fingerprint), host, decision
  *
