@@ -48,6 +48,7 @@ struct mint {
 	struct ca *ca;
 	unsigned generation;
 	EVP_PKEY *key;
+	X509 *tmpl; /* leaf_template_new() of @key */
 	struct entry **buckets;
 	size_t n_buckets; /* a power of two */
 	size_t n, max;
@@ -114,7 +115,34 @@ out:
 	return r;
 }
 
-int mint_leaf(struct ca *ca, EVP_PKEY *key, const char *host, X509 **ret)
+/*
+ * What every leaf of one key under one CA shares: version, public key and the constant
+ * extensions. Made once per minter and CA generation: encoding the public key (OpenSSL 3's
+ * encoder lookup) costs several times the signature.
+ */
+static int leaf_template_new(struct ca *ca, EVP_PKEY *key, X509 **ret)
+{
+	_cleanup_(X509_freep) X509 *x = X509_new();
+
+	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 0))
+		return -EIO;
+	if (tls_add_ext(x, ca_cert(ca), NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    tls_add_ext(x, ca_cert(ca), NID_key_usage, "critical,digitalSignature") < 0 ||
+	    tls_add_ext(x, ca_cert(ca), NID_ext_key_usage, "serverAuth") < 0 ||
+	    tls_add_ext(x, ca_cert(ca), NID_subject_key_identifier, "hash") < 0 ||
+	    tls_add_ext(x, ca_cert(ca), NID_authority_key_identifier, "keyid:always") < 0)
+		return -EIO;
+	/* signed once so that every field is filled: X509_dup() encodes and decodes */
+	if (ca_sign(ca, x) < 0)
+		return -EIO;
+	*ret = TAKE_PTR(x);
+	return 0;
+}
+
+/* The leaf for @host from @tmpl: names, serial, validity, signature. */
+static int leaf_from_template(struct ca *ca, X509 *tmpl, const char *host, X509 **ret)
 {
 	_cleanup_(X509_freep) X509 *x = NULL;
 	unsigned char ip[16];
@@ -128,10 +156,9 @@ int mint_leaf(struct ca *ca, EVP_PKEY *key, const char *host, X509 **ret)
 	has_cn = strlen(host) <= CN_MAX;
 	end = MIN(now + (time_t)MINT_LEAF_DAYS * 86400, ca_not_after(ca));
 
-	x = X509_new();
-	if (!x || !X509_set_version(x, X509_VERSION_3) ||
-	    !X509_time_adj_ex(X509_getm_notBefore(x), 0, -MINT_BACKDATE, &now) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &end) || !X509_set_pubkey(x, key))
+	x = X509_dup(tmpl);
+	if (!x || !X509_time_adj_ex(X509_getm_notBefore(x), 0, -MINT_BACKDATE, &now) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &end))
 		return -EIO;
 	if (has_cn && !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
 						  (const unsigned char *)host, -1, -1, 0))
@@ -143,17 +170,26 @@ int mint_leaf(struct ca *ca, EVP_PKEY *key, const char *host, X509 **ret)
 	r = add_san(x, host, kind, ip, iplen, !has_cn);
 	if (r < 0)
 		return r;
-	if (tls_add_ext(x, ca_cert(ca), NID_basic_constraints, "critical,CA:FALSE") < 0 ||
-	    tls_add_ext(x, ca_cert(ca), NID_key_usage, "critical,digitalSignature") < 0 ||
-	    tls_add_ext(x, ca_cert(ca), NID_ext_key_usage, "serverAuth") < 0 ||
-	    tls_add_ext(x, ca_cert(ca), NID_subject_key_identifier, "hash") < 0 ||
-	    tls_add_ext(x, ca_cert(ca), NID_authority_key_identifier, "keyid:always") < 0)
-		return -EIO;
 	r = ca_sign(ca, x);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(x);
 	return 0;
+}
+
+int mint_leaf(struct ca *ca, EVP_PKEY *key, const char *host, X509 **ret)
+{
+	_cleanup_(X509_freep) X509 *tmpl = NULL;
+	unsigned char ip[16];
+	int iplen, r;
+
+	r = host_classify(host, ip, &iplen);
+	if (r < 0)
+		return r;
+	r = leaf_template_new(ca, key, &tmpl);
+	if (r < 0)
+		return r;
+	return leaf_from_template(ca, tmpl, host, ret);
 }
 
 /* ALPN: "http/1.1" if offered, else no ALPN at all (RFC 7301 lets the server ignore it) */
@@ -256,16 +292,23 @@ static struct entry *cache_find(struct mint *m, const char *host)
 /* The CA rotated since the last call: new key, empty cache. */
 static int mint_check_generation(struct mint *m)
 {
-	EVP_PKEY *key;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_(X509_freep) X509 *tmpl = NULL;
+	int r;
 
 	if (m->generation == ca_generation(m->ca))
 		return 0;
 	key = EVP_EC_gen("P-256");
 	if (!key)
 		return -EIO;
+	r = leaf_template_new(m->ca, key, &tmpl);
+	if (r < 0)
+		return r;
 	cache_flush(m);
 	EVP_PKEY_free(m->key);
-	m->key = key;
+	X509_free(m->tmpl);
+	m->key = TAKE_PTR(key);
+	m->tmpl = TAKE_PTR(tmpl);
 	m->generation = ca_generation(m->ca);
 	m->stats.flushes++;
 	return 0;
@@ -301,6 +344,7 @@ struct mint *mint_free(struct mint *m)
 		cache_flush(m);
 	free(m->buckets);
 	EVP_PKEY_free(m->key);
+	X509_free(m->tmpl);
 	free(m);
 	return NULL;
 }
@@ -331,7 +375,7 @@ int mint_server_ctx(struct mint *m, const char *host, SSL_CTX **ret)
 	if (e)
 		entry_remove(m, e); /* about to expire */
 
-	r = mint_leaf(m->ca, m->key, host, &leaf);
+	r = leaf_from_template(m->ca, m->tmpl, host, &leaf);
 	if (r < 0)
 		return r;
 	r = server_ctx_new(m, leaf, &ctx);
