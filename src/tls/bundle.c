@@ -71,8 +71,8 @@ int tls_bundle_write(const struct ca *ca, const char *system_bundle, const char 
 			"# paddock sandbox CA (%s)\n"
 			"# SHA-256 %s\n"
 			"%s",
-			roots ? roots : "", n && roots[n - 1] != '\n' ? "\n" : "", ca_cert_path(ca),
-			fp, ca_cert_pem(ca));
+			roots ? roots : "", roots && n && roots[n - 1] != '\n' ? "\n" : "",
+			ca_cert_path(ca), fp, ca_cert_pem(ca));
 	dir = path_dirname(out_path);
 	if (!dir)
 		return -EINVAL;

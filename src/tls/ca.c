@@ -330,7 +330,7 @@ static int load_pair_at(struct ca *ca, int dirfd, char **reterr)
 	_cleanup_(X509_freep) X509 *cert = NULL;
 	_cleanup_(BIO_free_allp) BIO *b = NULL;
 	size_t klen = 0, clen = 0;
-	struct stat st;
+	struct stat st = {};
 	int r;
 
 	r = read_at(dirfd, CA_KEY_NAME, &st, &kbuf, &klen);

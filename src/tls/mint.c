@@ -324,7 +324,7 @@ int mint_new(struct ca *ca, size_t cache_max, struct mint **ret)
 	m->n_buckets = 16;
 	while (m->n_buckets < m->max)
 		m->n_buckets <<= 1;
-	m->buckets = xcalloc(m->n_buckets, sizeof(*m->buckets));
+	m->buckets = xcalloc(m->n_buckets, sizeof(struct entry *));
 	if (getrandom(m->hkey, sizeof(m->hkey), 0) != (ssize_t)sizeof(m->hkey))
 		return -EIO;
 	m->generation = ca_generation(ca) - 1; /* the first check makes the key */
@@ -383,7 +383,8 @@ int mint_server_ctx(struct mint *m, const char *host, SSL_CTX **ret)
 		return r;
 	(void)tls_asn1_time_to_time(X509_get0_notAfter(leaf), &not_after);
 	m->stats.misses++;
-	while (m->n >= m->max) {
+	if (m->n >= m->max) { /* one in, one out: n never exceeds max */
+		PADDOCK_ASSERT(m->lru);
 		entry_remove(m, m->lru);
 		m->stats.evictions++;
 	}
