@@ -60,6 +60,9 @@ enum {
 	KEY_CPUS = 1 << 8,
 	KEY_HOSTNAME = 1 << 9,
 	KEY_PROTECT = 1 << 10,
+	KEY_INSPECT = 1 << 11,
+	KEY_SPLICE = 1 << 12,
+	KEY_TLS = 1 << 13,
 };
 
 /* struct layer - what one file or option set: the values, and a KEY_* bit for each present */
@@ -201,6 +204,13 @@ static void config_done(struct paddock_config *c)
 	free(c->volumes);
 	free(c->hostname);
 	strv_free(c->protect);
+	for (size_t i = 0; i < c->n_inspect; i++)
+		host_rule_done(&c->inspect[i]);
+	free(c->inspect);
+	for (size_t i = 0; i < c->n_splice; i++)
+		host_rule_done(&c->splice[i]);
+	free(c->splice);
+	strv_free(c->tls_upstream_ca);
 	strv_free(c->sources);
 	free(c->project_file);
 	*c = (struct paddock_config){};
@@ -872,16 +882,63 @@ static int key_protect(struct ctx *x, struct layer *l, const char *key, struct j
 	return 0;
 }
 
+static int key_inspect(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	return key_rules(x, key, o, &l->v.inspect, &l->v.n_inspect);
+}
+
+static int key_splice(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	return key_rules(x, key, o, &l->v.splice, &l->v.n_splice);
+}
+
+/* "tls": {"upstream_ca": ["/abs/ca.pem", ...]}; the files are read when the proxy starts */
+static int key_tls(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	int r = expect_type(x, key, o, json_type_object, "an object {\"upstream_ca\": [...]}");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(o, name, val)
+	{
+		_cleanup_free_ char *k = xasprintf("%s.%s", key, name);
+
+		if (!streq(name, "upstream_ca")) {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key, "unknown key %s (expected upstream_ca)", q);
+		}
+		r = expect_type(x, k, val, json_type_array, "an array of PEM file paths");
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < json_object_array_length(val); i++) {
+			_cleanup_free_ char *ki = xasprintf("%s[%zu]", k, i), *p = NULL;
+			const char *s;
+
+			r = json_str(x, ki, json_object_array_get_idx(val, i), &s);
+			if (r < 0)
+				return r;
+			r = parse_abs_path(x, ki, "CA file", s, strlen(s), &p);
+			if (r < 0)
+				return r;
+			protect_add(&l->v.tls_upstream_ca, p); /* appends unless present */
+		}
+	}
+	return 0;
+}
+
 /*
  * struct key_def - one top-level key
  * @bit: its KEY_* bit, or 0 for a key of the spec that this version does not implement
  * @project: a project config may set it (it can only narrow)
+ * @project_why: the message when a project sets it anyway, if more specific than the default
  */
 struct key_def {
 	const char *name;
 	unsigned bit;
 	bool project;
 	int (*parse)(struct ctx *x, struct layer *l, const char *key, struct json_object *o);
+	const char *project_why;
 };
 
 static const struct key_def keys[] = {
@@ -900,9 +957,14 @@ static const struct key_def keys[] = {
 	{ "publish", 0, false, NULL },
 	{ "profiles", 0, false, NULL },
 	{ "llm_hosts", 0, false, NULL },
-	{ "inspect", 0, false, NULL },
-	{ "splice", 0, false, NULL },
-	{ "tls", 0, false, NULL },
+	/* terminating TLS for more hosts only adds checks: a project may ask for it */
+	{ "inspect", KEY_INSPECT, true, key_inspect },
+	{ "splice", KEY_SPLICE, false, key_splice,
+	  "cannot be set by a project config: splicing a host hides its traffic from the proxy "
+	  "(secret leak checks, inspection); list it in your own config" },
+	{ "tls", KEY_TLS, false, key_tls,
+	  "cannot be set by a project config: tls.upstream_ca would add a CA that the proxy "
+	  "trusts for real servers; list it in your own config" },
 };
 
 static const struct key_def *key_find(const char *name)
@@ -931,7 +993,8 @@ static int layer_parse_object(struct ctx *x, struct layer *l, struct json_object
 						    : "key %s: unknown key",
 					 q);
 		if (x->project && !k->project)
-			return ctx_error(x, k->name, PROJECT_REFUSED);
+			return ctx_error(x, k->name, "%s",
+					 k->project_why ? k->project_why : PROJECT_REFUSED);
 		if (!k->bit)
 			return ctx_error(x, k->name,
 					 "%s is not supported by this version of paddock "
@@ -980,6 +1043,12 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 	}
 	STRV_FOREACH (p, l->v.protect)
 		protect_add(&c->protect, *p);
+	for (size_t i = 0; i < l->v.n_inspect; i++)
+		rules_add(&c->inspect, &c->n_inspect, &l->v.inspect[i]);
+	for (size_t i = 0; i < l->v.n_splice; i++)
+		rules_add(&c->splice, &c->n_splice, &l->v.splice[i]);
+	STRV_FOREACH (p, l->v.tls_upstream_ca)
+		protect_add(&c->tls_upstream_ca, *p);
 }
 
 static char *size_to_string(uint64_t v)
@@ -1078,6 +1147,8 @@ static void merge_project(struct paddock_config *c, struct layer *l)
 		c->cpus = l->v.cpus;
 	STRV_FOREACH (p, l->v.protect)
 		protect_add(&c->protect, *p);
+	for (size_t i = 0; i < l->v.n_inspect; i++)
+		rules_add(&c->inspect, &c->n_inspect, &l->v.inspect[i]);
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */
@@ -1407,6 +1478,14 @@ char *config_to_json(const struct paddock_config *c)
 	(void)json_object_object_add(o, "hostname",
 				     c->hostname ? json_object_new_string(c->hostname) : NULL);
 	(void)json_object_object_add(o, "protect", strv_to_json(c->protect));
+	(void)json_object_object_add(o, "inspect", rules_to_json(c->inspect, c->n_inspect, -1));
+	(void)json_object_object_add(o, "splice", rules_to_json(c->splice, c->n_splice, -1));
+	{
+		struct json_object *tls = json_object_new_object();
+
+		(void)json_object_object_add(tls, "upstream_ca", strv_to_json(c->tls_upstream_ca));
+		(void)json_object_object_add(o, "tls", tls);
+	}
 	(void)json_object_object_add(o, "sources", strv_to_json(c->sources));
 	(void)json_object_object_add(
 		o, "project", c->project_file ? json_object_new_string(c->project_file) : NULL);

@@ -65,6 +65,12 @@ struct config_volume {
  * @hostname: hostname inside, or NULL for the default
  * @protect: workspace-relative paths protected in addition to the built-in list; a trailing
  *           '*' in the last component is a prefix glob
+ * @inspect: hosts whose TLS the proxy terminates even without a bound secret (a project may
+ *           add to it: inspecting narrows what passes unseen)
+ * @splice: hosts whose TLS the proxy never terminates (pinned clients); wins over @inspect
+ *          and over a bound secret; trusted layers only
+ * @tls_upstream_ca: PEM files the proxy trusts for upstream servers besides the host's
+ *                   store (config tls.upstream_ca; trusted layers only)
  * @sources: the files that were applied, in order (for --debug and inspect)
  * @project_file: the .paddock.json that narrowed this config, or NULL
  */
@@ -84,6 +90,11 @@ struct paddock_config {
 	double cpus;
 	char *hostname;
 	char **protect;
+	struct host_rule *inspect;
+	size_t n_inspect;
+	struct host_rule *splice;
+	size_t n_splice;
+	char **tls_upstream_ca;
 	char **sources;
 	char *project_file;
 };

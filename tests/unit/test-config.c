@@ -202,8 +202,7 @@ TEST(every_key_invalid_names_file_key_reason)
 
 TEST(unknown_and_unsupported_keys)
 {
-	static const char *const unsupported[] = { "secrets", "publish", "profiles", "llm_hosts",
-						   "inspect", "splice",  "tls" };
+	static const char *const unsupported[] = { "secrets", "publish", "profiles", "llm_hosts" };
 
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
@@ -743,9 +742,6 @@ TEST(project_widening_refused)
 		"{\"publish\": []}",
 		"{\"profiles\": {}}",
 		"{\"llm_hosts\": []}",
-		"{\"inspect\": false}",
-		"{\"splice\": []}",
-		"{\"tls\": {}}",
 	};
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 	_cleanup_free_ char *e = NULL;
@@ -915,6 +911,103 @@ TEST(project_file_from_workspace)
 	(void)unlink(f);
 	(void)unlink(target);
 	(void)rmdir(dir);
+}
+
+/* The strings of the array at @key (of @sub, if not NULL) of config_to_json(), comma-separated */
+static char *json_array_join(const struct paddock_config *c, const char *sub, const char *key)
+{
+	_cleanup_free_ char *j = config_to_json(c);
+	_cleanup_json_ struct json_object *o = json_tokener_parse(j);
+	struct json_object *a = NULL;
+	char *r = xstrdup("");
+
+	if (sub)
+		PADDOCK_ASSERT(json_object_object_get_ex(o, sub, &a));
+	PADDOCK_ASSERT(json_object_object_get_ex(a ? a : o, key, &a));
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		char *n = xasprintf("%s%s%s", r, i ? "," : "",
+				    json_object_get_string(json_object_array_get_idx(a, i)));
+
+		free(r);
+		r = n;
+	}
+	return r;
+}
+
+TEST(inspect_and_splice)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL, *j = NULL;
+
+	ASSERT_LOAD_OK(c, "{\"inspect\": [\"api.example.com\", \"*.corp.example:8443\"], "
+			  "\"splice\": [\"pinned.example.com\"]}");
+	ASSERT_EQ(c->n_inspect, 2);
+	ASSERT_EQ(c->inspect[1].kind, HOST_WILDCARD);
+	ASSERT_STREQ(c->inspect[1].host, "corp.example");
+	ASSERT_EQ(c->inspect[1].port, 8443);
+	ASSERT_EQ(c->n_splice, 1);
+	ASSERT_STREQ(c->splice[0].host, "pinned.example.com");
+	/* a second trusted file appends, without duplicates; the rules are canonical */
+	ASSERT_LOAD_OK(c, "{\"inspect\": [\"API.example.com.\", \"b.example\"], \"splice\": []}");
+	ASSERT_EQ(c->n_inspect, 3);
+	ASSERT_EQ(c->n_splice, 1);
+	j = json_array_join(c, NULL, "inspect");
+	ASSERT_STREQ(j, "api.example.com,*.corp.example:8443,b.example");
+	free(j);
+	j = json_array_join(c, NULL, "splice");
+	ASSERT_STREQ(j, "pinned.example.com");
+
+	/* invalid rules name the element */
+	ASSERT_LOAD_FAILS(false, "{\"inspect\": [\"a b\"]}", "key 'inspect[0]'",
+			  "invalid host rule");
+	ASSERT_LOAD_FAILS(false, "{\"splice\": [\"*\"]}", "key 'splice[0]'");
+	ASSERT_LOAD_FAILS(false, "{\"inspect\": \"a.com\"}", "key 'inspect'", "an array");
+
+	/* a project may add inspect rules (more is looked at, nothing more is allowed) ... */
+	ASSERT_OK(load_project(c, "{\"inspect\": [\"c.example\"]}", &e));
+	ASSERT_EQ(c->n_inspect, 4);
+	ASSERT_STREQ(c->inspect[3].host, "c.example");
+	/* ... but no splice: that would hide a host from the proxy */
+	ASSERT_LOAD_FAILS(true, "{\"splice\": [\"api.example.com\"]}",
+			  "/w/.paddock.json: key 'splice': cannot be set by a project config",
+			  "hides its traffic");
+	ASSERT_LOAD_FAILS(true, "{\"splice\": []}", "key 'splice': cannot be set");
+}
+
+TEST(tls_upstream_ca)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL, *j = NULL;
+
+	ASSERT_LOAD_OK(c,
+		       "{\"tls\": {\"upstream_ca\": [\"/etc/corp/ca.pem\", \"/x//y/./z.pem\"]}}");
+	ASSERT_EQ(strv_length(c->tls_upstream_ca), 2);
+	ASSERT_STREQ(c->tls_upstream_ca[0], "/etc/corp/ca.pem");
+	ASSERT_STREQ(c->tls_upstream_ca[1], "/x/y/z.pem");
+	ASSERT_LOAD_OK(c, "{\"tls\": {\"upstream_ca\": [\"/etc/corp/ca.pem\", \"/b.pem\"]}}");
+	ASSERT_EQ(strv_length(c->tls_upstream_ca), 3);
+	ASSERT_LOAD_OK(c, "{\"tls\": {}}");
+	ASSERT_EQ(strv_length(c->tls_upstream_ca), 3);
+	j = json_array_join(c, "tls", "upstream_ca");
+	ASSERT_STREQ(j, "/etc/corp/ca.pem,/x/y/z.pem,/b.pem");
+
+	ASSERT_LOAD_FAILS(false, "{\"tls\": {\"upstream_ca\": [\"ca.pem\"]}}",
+			  "key 'tls.upstream_ca[0]'", "not absolute");
+	ASSERT_LOAD_FAILS(false, "{\"tls\": {\"upstream_ca\": [\"/a/../ca.pem\"]}}",
+			  "key 'tls.upstream_ca[0]'", "'..'");
+	ASSERT_LOAD_FAILS(false, "{\"tls\": {\"upstream_ca\": \"/ca.pem\"}}",
+			  "key 'tls.upstream_ca'", "an array");
+	ASSERT_LOAD_FAILS(false, "{\"tls\": {\"insecure\": true}}", "key 'tls'",
+			  "unknown key 'insecure' (expected upstream_ca)");
+	ASSERT_LOAD_FAILS(false, "{\"tls\": []}", "key 'tls'", "an object");
+
+	/* a project must not add a CA: that widens whom the proxy believes */
+	ASSERT_LOAD_FAILS(true, "{\"tls\": {\"upstream_ca\": [\"/w/evil.pem\"]}}",
+			  "/w/.paddock.json: key 'tls': cannot be set by a project config",
+			  "would add a CA");
+	ASSERT_LOAD_FAILS(true, "{\"tls\": {}}", "key 'tls': cannot be set");
+	ASSERT_EQ(strv_length(c->tls_upstream_ca), 3);
+	(void)e;
 }
 
 TEST(to_json)
