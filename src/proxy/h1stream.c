@@ -871,7 +871,10 @@ int h1_head_rewrite(const struct http_head *h, const struct h1_rewrite *rw, stru
 			r = -EINVAL;
 			goto fail;
 		}
-		if (!http1_host_matches(h, rw->host, rw->port)) {
+		/* an HTTP/1.0 request naming no host at all goes to @rw->host (Host added) */
+		if ((h->has_host || h->target.form == HTTP_TARGET_ABSOLUTE ||
+		     h->target.form == HTTP_TARGET_AUTHORITY) &&
+		    !http1_host_matches(h, rw->host, rw->port)) {
 			why = "Host does not name the server the connection was made to";
 			r = -EPERM;
 			goto fail;
