@@ -490,6 +490,8 @@ static size_t swap_in(struct ctx *c, const char *in, size_t len, enum inject_whe
 	size_t pos = 0, off, n = 0;
 	const struct inject_secret *s;
 
+	if (len == 0)
+		return 0;
 	while ((s = find_placeholder(c->t, in + pos, len - pos, &off))) {
 		if (!may_swap(c, s, where, field)) {
 			hit_add(c, s, where, field, true);
@@ -519,6 +521,8 @@ static void refuse_in(struct ctx *c, const char *in, size_t len, enum inject_whe
 	size_t pos = 0, off;
 	const struct inject_secret *s;
 
+	if (len == 0)
+		return;
 	while ((s = find_placeholder(c->t, in + pos, len - pos, &off))) {
 		hit_add(c, s, where, field, true);
 		pos += off + s->placeholder_len;
@@ -646,9 +650,11 @@ static void inject_target(struct ctx *c, const struct http_head *h)
 	size_t path_len = q ? (size_t)(q - t.p) : t.len;
 	struct http_span none = {};
 
+	/* in the host of an absolute- or authority-form target, or the path: always refused */
+	refuse_in(c, h->target.authority.host.p, h->target.authority.host.len, INJECT_WHERE_PATH,
+		  none);
 	if (t.len == 0)
 		return;
-	/* in the path: refused whatever the host */
 	refuse_in(c, t.p, path_len, INJECT_WHERE_PATH, none);
 	if (!q)
 		return;
