@@ -46,8 +46,9 @@ struct side {
 	bool waiting, failed, ended;
 	uint64_t body, want_body;
 	bool counting;
-	bool no_resend;        /* a head could not be rewritten: the proxy would have refused it */
-	struct buf transcript; /* requests: "H<method> <target>" "B<bytes>" "E" */
+	bool no_resend; /* a head could not be rewritten: the proxy would have refused it */
+	bool in_body; /* the transcript ends in body bytes (merged: how the input is split varies) */
+	struct buf transcript; /* requests: "H<method> <target>\n", "B<bytes>\n", "E\n" */
 	struct buf out;        /* requests: what would be sent upstream */
 };
 
@@ -165,9 +166,10 @@ static bool side_feed(struct h1_conn *c, enum h1_dir dir, struct side *s, size_t
 			if (dir == H1_REQUEST) {
 				char ch[H1_CHUNK_HEADER_MAX];
 
-				buf_put(&s->transcript, "B", 1);
+				if (!s->in_body)
+					buf_put(&s->transcript, "B", 1);
+				s->in_body = true;
 				buf_put(&s->transcript, ev.data, ev.len);
-				buf_put(&s->transcript, "\n", 1);
 				if (ev.chunked)
 					buf_put(&s->out, ch, h1_chunk_header(ch, ev.len));
 				buf_put(&s->out, ev.data, ev.len);
@@ -179,7 +181,9 @@ static bool side_feed(struct h1_conn *c, enum h1_dir dir, struct side *s, size_t
 			PADDOCK_ASSERT(!s->counting || s->body == s->want_body);
 			s->counting = false;
 			if (dir == H1_REQUEST) {
-				buf_put(&s->transcript, "E\n", 2);
+				buf_put(&s->transcript, s->in_body ? "\nE\n" : "E\n",
+					s->in_body ? 3 : 2);
+				s->in_body = false;
 				if (ev.chunked)
 					buf_put(&s->out, H1_CHUNK_LAST, 5);
 			}
