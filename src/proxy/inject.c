@@ -277,7 +277,7 @@ static const struct inject_secret *find_placeholder(const struct inject_table *t
 {
 	size_t off = 0, pre = STRLEN(INJECT_PREFIX);
 
-	if (t->n == 0)
+	if (t->n == 0 || !p)
 		return NULL;
 	while (off + pre <= len) {
 		const char *q = memmem(p + off, len - off, INJECT_PREFIX, pre);

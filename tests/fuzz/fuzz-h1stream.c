@@ -170,8 +170,11 @@ static bool side_feed(struct h1_conn *c, enum h1_dir dir, struct side *s, size_t
 					buf_put(&s->transcript, "B", 1);
 				s->in_body = true;
 				buf_put(&s->transcript, ev.data, ev.len);
-				if (ev.chunked)
-					buf_put(&s->out, ch, h1_chunk_header(ch, ev.len));
+				if (ev.chunked) {
+					size_t k = h1_chunk_header(ch, ev.len);
+
+					buf_put(&s->out, ch, k);
+				}
 				buf_put(&s->out, ev.data, ev.len);
 				if (ev.chunked)
 					buf_put(&s->out, H1_CHUNK_TAIL, 2);

@@ -911,6 +911,7 @@ TEST(rechunked_output_reparses)
 			struct h1_buf b = {};
 
 			ASSERT_OK(h1_head_rewrite(ev.head, &rw, &b, &why));
+			ASSERT_NOT_NULL(b.p);
 			memcpy(out + olen, b.p, b.len);
 			olen += b.len;
 			h1_buf_done(&b);

@@ -77,6 +77,8 @@ TEST(placeholder_new)
 
 	ASSERT_OK(inject_placeholder_new("OPENAI_API-Key", &a));
 	ASSERT_OK(inject_placeholder_new("OPENAI_API-Key", &b));
+	ASSERT_NOT_NULL(a);
+	ASSERT_NOT_NULL(b);
 	ASSERT_EQ(strlen(a), STRLEN("pdk_openai_api_key_") + 32);
 	ASSERT_TRUE(strncmp(a, "pdk_openai_api_key_", 19) == 0);
 	ASSERT_TRUE(strspn(a + 19, "0123456789abcdef") == 32);
