@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http1.c - strict HTTP/1.x request-head parser
+ * http1.c - strict HTTP/1.x request- and response-head parser
  *
  * DOC: Theory of Operation
  * The proxy sits between a client it does not trust and servers that each parse HTTP their
@@ -37,6 +37,13 @@
  * - Connection: a list of tokens; close, keep-alive and upgrade are reported. Upgrade: at most
  *   one field, reported when Connection names it. Stripping hop-by-hop fields and refusing
  *   unwanted upgrades (h2c) is the engine's job, not the parser's.
+ *
+ * Response heads (http1_parse_response_head(), for the HTTP/1.1 engine in h1stream.c) share
+ * the line reader and the field rules. The status line is "HTTP/1.x", SP, three digits and an
+ * optional SP and reason phrase; Host means nothing in a response and is not parsed; repeated
+ * Content-Length fields with one value are accepted (servers send them, and a single value is
+ * unambiguous), different values are refused; no framing field means a body that runs until
+ * the connection closes (HTTP_BODY_CLOSE).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -415,7 +422,9 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 		return fail(why, "too many header fields", -E2BIG);
 	h->fields[h->n_fields++] = f;
 
-	if (span_eq_ci(f.name, "host")) {
+	if (h->response && span_eq_ci(f.name, "host")) {
+		/* a field like any other in a response */
+	} else if (span_eq_ci(f.name, "host")) {
 		if (h->has_host)
 			return fail(why, "more than one Host field", -EBADMSG);
 		h->has_host = true;
@@ -423,12 +432,17 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 		if (r < 0)
 			return r;
 	} else if (span_eq_ci(f.name, "content-length")) {
-		if (seen->content_length)
+		uint64_t cl;
+
+		if (seen->content_length && !h->response)
 			return fail(why, "more than one Content-Length field", -EBADMSG);
-		seen->content_length = true;
-		r = parse_content_length(f.value, &h->content_length, why);
+		r = parse_content_length(f.value, &cl, why);
 		if (r < 0)
 			return r;
+		if (seen->content_length && cl != h->content_length)
+			return fail(why, "Content-Length fields with different values", -EBADMSG);
+		seen->content_length = true;
+		h->content_length = cl;
 	} else if (span_eq_ci(f.name, "transfer-encoding")) {
 		if (seen->transfer_encoding)
 			return fail(why, "more than one Transfer-Encoding field", -EBADMSG);
@@ -449,10 +463,38 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 	return 0;
 }
 
+static void set_framing(struct http_head *h, const struct seen *seen)
+{
+	h->body = seen->transfer_encoding ? HTTP_BODY_CHUNKED
+		  : seen->content_length  ? HTTP_BODY_LENGTH
+		  : h->response           ? HTTP_BODY_CLOSE
+					  : HTTP_BODY_NONE;
+	if (h->body != HTTP_BODY_LENGTH)
+		h->content_length = 0;
+	if (h->conn & HTTP_CONN_CLOSE)
+		h->persistent = false;
+	else
+		h->persistent = h->version_minor == 1 || (h->conn & HTTP_CONN_KEEP_ALIVE);
+	if ((h->conn & HTTP_CONN_UPGRADE) && seen->upgrade)
+		h->upgrade = seen->upgrade_value;
+}
+
+static int check_response_head(struct http_head *h, const struct seen *seen, const char **why)
+{
+	if (seen->content_length && seen->transfer_encoding)
+		return fail(why, "both Content-Length and Transfer-Encoding", -EBADMSG);
+	if (seen->transfer_encoding && h->version_minor == 0)
+		return fail(why, "Transfer-Encoding in an HTTP/1.0 response", -EBADMSG);
+	set_framing(h, seen);
+	return 0;
+}
+
 static int check_head(struct http_head *h, const struct seen *seen, const char **why)
 {
 	const struct http_authority *t = &h->target.authority;
 
+	if (h->response)
+		return check_response_head(h, seen, why);
 	if (h->version_minor == 1 && !h->has_host)
 		return fail(why, "HTTP/1.1 request without Host", -EBADMSG);
 	if (seen->content_length && seen->transfer_encoding)
@@ -475,21 +517,50 @@ static int check_head(struct http_head *h, const struct seen *seen, const char *
 			return fail(why, "CONNECT target and Host name different hosts", -EBADMSG);
 	}
 
-	h->body = seen->transfer_encoding ? HTTP_BODY_CHUNKED
-		  : seen->content_length  ? HTTP_BODY_LENGTH
-					  : HTTP_BODY_NONE;
-	if (h->body != HTTP_BODY_LENGTH)
-		h->content_length = 0;
-	if (h->conn & HTTP_CONN_CLOSE)
-		h->persistent = false;
-	else
-		h->persistent = h->version_minor == 1 || (h->conn & HTTP_CONN_KEEP_ALIVE);
-	if ((h->conn & HTTP_CONN_UPGRADE) && seen->upgrade)
-		h->upgrade = seen->upgrade_value;
+	set_framing(h, seen);
 	return 0;
 }
 
-int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const char **reterr_why)
+/* "HTTP/1.1 200 OK", "HTTP/1.0 404", "HTTP/1.1 204 " */
+static int parse_status_line(const char *s, size_t len, struct http_head *h, const char **why)
+{
+	unsigned status = 0;
+
+	if (len >= 8 && memcmp(s, "HTTP/1.1", 8) == 0)
+		h->version_minor = 1;
+	else if (len >= 8 && memcmp(s, "HTTP/1.0", 8) == 0)
+		h->version_minor = 0;
+	else {
+		const char *sp = memchr(s, ' ', len);
+
+		if (is_other_version((struct http_span){ s, sp ? (size_t)(sp - s) : len }))
+			return fail(why, "unsupported HTTP version", -EPROTONOSUPPORT);
+		return fail(why, "invalid HTTP version in status line", -EBADMSG);
+	}
+	if (len < 12 || s[8] != ' ')
+		return fail(why, "malformed status line", -EBADMSG);
+	for (size_t i = 9; i < 12; i++) {
+		if (!is_digit(s[i]))
+			return fail(why, "status code is not three digits", -EBADMSG);
+		status = status * 10 + (unsigned)(s[i] - '0');
+	}
+	if (status < 100)
+		return fail(why, "status code below 100", -EBADMSG);
+	if (len > 12 && s[12] != ' ')
+		return fail(why, "status code is not three digits", -EBADMSG);
+	h->status = (uint16_t)status;
+	h->reason = (struct http_span){ s + MIN(len, 13), len - MIN(len, 13) };
+	for (size_t i = 0; i < h->reason.len; i++) {
+		unsigned char c = (unsigned char)h->reason.p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(why, "control character in reason phrase", -EBADMSG);
+	}
+	return 0;
+}
+
+static int parse_head(const char *buf, size_t len, bool response, struct http_head *ret,
+		      const char **reterr_why)
 {
 	struct http_head tmp, *h = &tmp; /* @ret stays untouched on failure */
 	struct seen seen = {};
@@ -498,6 +569,7 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 	int r;
 
 	memset(h, 0, offsetof(struct http_head, fields));
+	h->response = response;
 
 	for (;;) {
 		size_t i = pos, eol;
@@ -505,7 +577,10 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 		/* find this line's CRLF, refusing NUL, bare CR and bare LF on the way */
 		for (;;) {
 			if (i + 2 > HTTP1_HEAD_MAX) { /* no room left for this line's CRLF */
-				r = fail(&why, "request head too large", -E2BIG);
+				r = fail(&why,
+					 response ? "response head too large"
+						  : "request head too large",
+					 -E2BIG);
 				goto fail;
 			}
 			if (i >= len)
@@ -516,7 +591,10 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 				goto fail;
 			}
 			if (buf[i] == '\0') {
-				r = fail(&why, "NUL byte in request head", -EBADMSG);
+				r = fail(&why,
+					 response ? "NUL byte in response head"
+						  : "NUL byte in request head",
+					 -EBADMSG);
 				goto fail;
 			}
 			if (buf[i] == '\n') {
@@ -536,7 +614,9 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 		}
 		eol = i;
 
-		if (line == 0)
+		if (line == 0 && response)
+			r = parse_status_line(buf + pos, eol - pos, h, &why);
+		else if (line == 0)
 			r = parse_request_line(buf + pos, eol - pos, h, &why);
 		else if (eol == pos)
 			break; /* the empty line: end of the head */
@@ -558,8 +638,21 @@ int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const c
 
 fail:
 	if (reterr_why)
-		*reterr_why = why ? why : "malformed request head";
+		*reterr_why = why        ? why
+			      : response ? "malformed response head"
+					 : "malformed request head";
 	return r;
+}
+
+int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const char **reterr_why)
+{
+	return parse_head(buf, len, false, ret, reterr_why);
+}
+
+int http1_parse_response_head(const char *buf, size_t len, struct http_head *ret,
+			      const char **reterr_why)
+{
+	return parse_head(buf, len, true, ret, reterr_why);
 }
 
 bool http1_host_matches(const struct http_head *h, const char *name, uint16_t port)

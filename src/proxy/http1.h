@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http1.h - strict HTTP/1.x request-head parser (no I/O, no allocation)
+ * http1.h - strict HTTP/1.x request- and response-head parser (no I/O, no allocation)
  *
  * See http1.c and docs/design/peek-and-http1.md for what is accepted and refused.
  */
@@ -45,6 +45,8 @@ enum http_body {
 	HTTP_BODY_NONE,    /* no Content-Length, no Transfer-Encoding: no body */
 	HTTP_BODY_LENGTH,  /* Content-Length: content_length bytes follow the head */
 	HTTP_BODY_CHUNKED, /* Transfer-Encoding: chunked */
+	HTTP_BODY_CLOSE,   /* responses only: neither field, the body runs until the connection
+			    * closes (unless the request method or status says there is none) */
 	_HTTP_BODY_MAX,
 	_HTTP_BODY_INVALID = -EINVAL,
 };
@@ -96,8 +98,13 @@ struct http_field {
 };
 
 /*
- * struct http_head - a parsed request head; every span points into the parsed buffer
+ * struct http_head - a parsed request or response head; every span points into the parsed
+ * buffer
  * @head_len: bytes of the head, final CRLF CRLF included: the body or next request starts here
+ * @response: a response head (http1_parse_response_head()); @method, @method_str, @target,
+ *            @has_host and @host are then unset, and @status and @reason set
+ * @status: the response's status code, 100-999
+ * @reason: the response's reason phrase (may be empty)
  * @method: the method; @method_str its text
  * @target: the request-target
  * @version_minor: 0 for HTTP/1.0, 1 for HTTP/1.1
@@ -113,6 +120,9 @@ struct http_field {
  */
 struct http_head {
 	size_t head_len;
+	bool response;
+	uint16_t status;
+	struct http_span reason;
 	enum http_method method;
 	struct http_span method_str;
 	struct http_target target;
@@ -145,6 +155,27 @@ struct http_head {
  * other than HTTP/1.0 and HTTP/1.1 (the HTTP/2 preface among them).
  */
 int http1_parse_head(const char *buf, size_t len, struct http_head *ret, const char **reterr_why);
+
+/**
+ * http1_parse_response_head() - parse and validate an HTTP/1.x response head
+ * @buf: the bytes received so far; need not be NUL-terminated
+ * @len: how many
+ * @ret: filled on success only; its spans point into @buf
+ * @reterr_why: as for http1_parse_head()
+ *
+ * The status line is "HTTP/1.1" or "HTTP/1.0", SP, three digits (100-999), and SP and a
+ * reason phrase (both may be missing). Fields follow the request rules (no obs-fold, NUL, bare
+ * CR or LF; one Transfer-Encoding of exactly "chunked", never with Content-Length), except
+ * that Host is not looked at and repeated Content-Length fields with the same value are
+ * accepted (servers do send them); different values are refused. Without either field the
+ * body is HTTP_BODY_CLOSE; only the caller knows whether the request method (HEAD) or the
+ * status (1xx, 204, 304) means there is no body at all, and if there is one, that the
+ * connection cannot persist whatever @persistent says (it reflects the Connection field).
+ *
+ * Return: as for http1_parse_head().
+ */
+int http1_parse_response_head(const char *buf, size_t len, struct http_head *ret,
+			      const char **reterr_why);
 
 /**
  * http1_name_equal() - compare two host names as DNS does
