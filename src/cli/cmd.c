@@ -17,13 +17,14 @@
 #include "common/xmalloc.h"
 
 extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_logs, paddock_cmd_version,
-	paddock_cmd_doctor, paddock_cmd_completion, paddock_cmd_help;
+	paddock_cmd_doctor, paddock_cmd_completion, paddock_cmd_help, paddock_cmd_secret;
 
 /* one command a line */
 /* clang-format off */
 const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_run,
 	&paddock_cmd_logs,
+	&paddock_cmd_secret,
 	&paddock_cmd_doctor,
 	&paddock_cmd_version,
 	&paddock_cmd_completion,
