@@ -341,6 +341,28 @@ TEST(proto_fingerprint_matches_ssh_keygen)
 	ASSERT_FALSE(sshagent_fingerprint_is_valid("MD5:aa"));
 }
 
+TEST(proto_describe)
+{
+	/* string session id, byte 50, string user, string service, string method, ... */
+	static const uint8_t ua[] = { 0,   0,   0,   2,   'i', 'd', 50,  0,   0,   0,   3,   'g',
+				      'i', 't', 0,   0,   0,   14,  's', 's', 'h', '-', 'c', 'o',
+				      'n', 'n', 'e', 'c', 't', 'i', 'o', 'n', 0,   0,   0,   9,
+				      'p', 'u', 'b', 'l', 'i', 'c', 'k', 'e', 'y', 1 };
+	static const uint8_t sig[] = { 'S', 'S', 'H', 'S', 'I', 'G', 0, 0, 0, 3, 'g', '\x1b', 't' };
+	static const uint8_t ext[] = { 0, 0, 0, 4, 'a', 'b', 0, 'c' };
+	char out[SSHAGENT_PURPOSE_SIZE], t[SSHAGENT_TEXT_SIZE];
+
+	sshagent_describe_data(ua, sizeof(ua), out);
+	ASSERT_STREQ(out, "ssh login as 'git'");
+	sshagent_describe_data(sig, sizeof(sig), out);
+	ASSERT_STREQ(out, "signature, namespace 'g?t'"); /* the escape byte is not copied */
+	sshagent_describe_data(ua, 10, out);
+	ASSERT_STREQ(out, "unknown data");
+	ASSERT_OK(sshagent_extension_name(ext, sizeof(ext), t));
+	ASSERT_EQ(t[0], '?'); /* a NUL inside never compares equal to a known name */
+	ASSERT_ERR(sshagent_extension_name(ext, 3, t), EBADMSG);
+}
+
 TEST(list_and_sign)
 {
 	struct filter f;
