@@ -44,8 +44,6 @@
 #include "paths.h"
 #include "secrets.h"
 
-extern char **environ;
-
 int secret_store_dir(char **ret)
 {
 	_cleanup_free_ char *data = NULL;

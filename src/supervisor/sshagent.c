@@ -60,8 +60,6 @@
 #include "sshagent-proto.h"
 #include "sshagent.h"
 
-extern char **environ;
-
 struct client;
 
 /*
@@ -95,6 +93,8 @@ enum client_state {
  * @req: the request being handled (complete message with its length prefix)
  * @req_type: its type
  * @fp, @key_type, @purpose: of the pending sign request, for the audit event
+ * @resume: activated when a request is answered, to take the next one from the loop (never
+ *          from the answering call's stack)
  */
 struct client {
 	struct sshagent *agent;
@@ -109,7 +109,7 @@ struct client {
 	char key_type[SSHAGENT_TEXT_SIZE];
 	char purpose[SSHAGENT_PURPOSE_SIZE];
 	const char *allow_reason;
-	bool processing;
+	struct event *resume;
 	struct client *prev, *next;
 };
 
@@ -186,6 +186,7 @@ static void client_free(struct client *c)
 	if (c->up)
 		bufferevent_free(c->up);
 	bufferevent_free(c->bev);
+	event_free(c->resume);
 	free(c->req);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -206,8 +207,7 @@ static void client_done(struct client *c)
 	c->state = CLIENT_IDLE;
 	c->confirm = NULL;
 	(void)bufferevent_enable(c->bev, EV_READ);
-	if (!c->processing) /* else client_process() is on the stack and goes on */
-		client_process(c);
+	event_active(c->resume, EV_READ, 0);
 }
 
 static void client_reply(struct client *c, const void *msg, size_t len)
@@ -575,7 +575,6 @@ static void client_process(struct client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
-	c->processing = true;
 	while (c->state == CLIENT_IDLE) {
 		uint8_t hdr[4];
 		size_t len;
@@ -604,10 +603,14 @@ static void client_process(struct client *c)
 			(void)bufferevent_enable(c->bev, EV_READ);
 		}
 	}
-	c->processing = false;
 }
 
 static void client_read_cb(struct bufferevent *bev, void *userdata)
+{
+	client_process(userdata);
+}
+
+static void client_resume_cb(evutil_socket_t fd, short what, void *userdata)
 {
 	client_process(userdata);
 }
@@ -640,8 +643,14 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c = xcalloc(1, sizeof(*c));
 	c->agent = a;
 	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		(void)close(fd);
+	c->resume = event_new(a->base, -1, 0, client_resume_cb, c);
+	if (!c->bev || !c->resume) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			(void)close(fd);
+		if (c->resume)
+			event_free(c->resume);
 		free(c);
 		return;
 	}

@@ -95,6 +95,7 @@ static void setup(void)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	char *argv[] = { (char *)"ssh-agent", (char *)"-D", (char *)"-a", NULL, NULL };
+	int r;
 
 	if (dir || setup_failed)
 		return;
@@ -109,7 +110,10 @@ static void setup(void)
 	(void)posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
 	(void)posix_spawn_file_actions_init(&fa);
 	(void)posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&agent_pid, "ssh-agent", &fa, &attr, argv, environ) != 0)
+	r = posix_spawnp(&agent_pid, "ssh-agent", &fa, &attr, argv, environ);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	(void)posix_spawnattr_destroy(&attr);
+	if (r != 0)
 		return;
 	for (int i = 0; i < 100 && access(up_sock, F_OK) < 0; i++)
 		(void)usleep(20000);
@@ -121,7 +125,7 @@ static void setup(void)
 	if (keygen_fp("k1", fp1) < 0 || keygen_fp("k2", fp2) < 0)
 		return;
 	/* without the private files, signing needs the agent */
-	if (unlink(xasprintf("%s/k1", dir)) < 0 || unlink(xasprintf("%s/k2", dir)) < 0)
+	if (sh("rm k1 k2") != 0)
 		return;
 	(void)sh("printf 'data to sign\\n' > data");
 	setup_failed = false;
