@@ -53,7 +53,7 @@ if command -v zsh >/dev/null; then
 	check "zsh -n" 'zsh -n "$tmp/c.zsh"'
 	zsh_complete() { timeout 20 zsh -f "$helpers/zsh-complete.zsh" "$tmp/c.zsh" "$1"; }
 	if zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
-		check "zsh: paddock r<TAB> completes run" '[ "$(zsh_complete "paddock r")" = run ]'
+		check "zsh: paddock ru<TAB> completes run" '[ "$(zsh_complete "paddock ru")" = run ]'
 		check "zsh: paddock run --w<TAB> completes --workspace" \
 			'[ "$(zsh_complete "paddock run --w")" = "run --workspace" ]'
 		check "zsh: --net=a<TAB> completes allowlist" \

@@ -579,6 +579,7 @@ const struct paddock_cmd paddock_cmd_exec = {
 
 static const struct paddock_opt ls_opts[] = {
 	{ "json", 0, NULL, false, "print a JSON array", OPT_JSON, NULL },
+	{ "quiet", 'q', NULL, false, "print the names only", 'q', NULL },
 	{},
 };
 
@@ -682,15 +683,18 @@ static int cmd_ls_exec(int argc, char **argv)
 	const struct paddock_cmd *self = cmd_find("ls");
 	_cleanup_strv_free_ char **names = NULL;
 	struct json_object *all;
-	bool json = false;
+	bool json = false, quiet = false;
 	int c, r;
 
 	while ((c = cmd_getopt(self, argc, argv)) != -1) {
 		if (c == 'h')
 			return 0;
-		if (c != OPT_JSON)
+		if (c == 'q')
+			quiet = true;
+		else if (c == OPT_JSON)
+			json = true;
+		else
 			return -EINVAL;
-		json = true;
 	}
 	r = cmd_check_args(self, argc - optind);
 	if (r < 0)
@@ -698,6 +702,11 @@ static int cmd_ls_exec(int argc, char **argv)
 	r = sandbox_list(&names);
 	if (r < 0)
 		return log_error_errno(r, "ls: cannot list the sandboxes: %m");
+	if (quiet) {
+		STRV_FOREACH (n, names)
+			printf("%s\n", *n);
+		return 0;
+	}
 	{
 		_cleanup_free_ char *rt = NULL;
 
@@ -753,7 +762,7 @@ static int cmd_ls_exec(int argc, char **argv)
 const struct paddock_cmd paddock_cmd_ls = {
 	.name = "ls",
 	.aliases = { "ps" },
-	.usage = "[--json]",
+	.usage = "[--json] [-q]",
 	.summary = "List the persistent sandboxes",
 	.opts = ls_opts,
 	.min_args = 0,

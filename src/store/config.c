@@ -63,12 +63,17 @@ enum {
 	KEY_INSPECT = 1 << 11,
 	KEY_SPLICE = 1 << 12,
 	KEY_TLS = 1 << 13,
+	KEY_SECRETS = 1 << 14,
 };
 
-/* struct layer - what one file or option set: the values, and a KEY_* bit for each present */
+/*
+ * struct layer - what one file or option set: the values, and a KEY_* bit for each present
+ * @secrets_null: names given as "NAME": null in "secrets" (removed)
+ */
 struct layer {
 	struct paddock_config v;
 	unsigned set;
+	char **secrets_null;
 };
 
 /*
@@ -183,6 +188,18 @@ static int json_str(struct ctx *x, const char *key, struct json_object *o, const
 
 /* ---- struct paddock_config ------------------------------------------------------------- */
 
+static void secret_done(struct config_secret *s)
+{
+	free(s->name);
+	free(s->arg);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		host_rule_done(&s->hosts[i]);
+	free(s->hosts);
+	free(s->env);
+	strv_free(s->headers);
+	*s = (struct config_secret){};
+}
+
 static void config_done(struct paddock_config *c)
 {
 	free(c->image);
@@ -211,6 +228,10 @@ static void config_done(struct paddock_config *c)
 		host_rule_done(&c->splice[i]);
 	free(c->splice);
 	strv_free(c->tls_upstream_ca);
+	for (size_t i = 0; i < c->n_secrets; i++)
+		secret_done(&c->secrets[i]);
+	free(c->secrets);
+	strv_free(c->secrets_removed);
 	strv_free(c->sources);
 	free(c->project_file);
 	*c = (struct paddock_config){};
@@ -240,6 +261,8 @@ struct paddock_config *config_free(struct paddock_config *c)
 static void layer_done(struct layer *l)
 {
 	config_done(&l->v);
+	strv_free(l->secrets_null);
+	l->secrets_null = NULL;
 	l->set = 0;
 }
 
@@ -927,6 +950,332 @@ static int key_tls(struct ctx *x, struct layer *l, const char *key, struct json_
 	return 0;
 }
 
+/* ---- secrets --------------------------------------------------------------------------------- */
+
+static const char *const secret_from_names[_SECRET_FROM_MAX] = {
+	[SECRET_FROM_ENV] = "env",
+	[SECRET_FROM_FILE] = "file",
+	[SECRET_FROM_COMMAND] = "command",
+	[SECRET_FROM_STORE] = "store",
+};
+
+const char *secret_from_to_string(enum secret_from f)
+{
+	if (f < 0 || f >= _SECRET_FROM_MAX)
+		return NULL;
+	return secret_from_names[f];
+}
+
+bool config_secret_name_is_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > CONFIG_SECRET_NAME_MAX ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+const struct config_secret *config_secret_find(const struct paddock_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_secrets; i++)
+		if (streq(c->secrets[i].name, name))
+			return &c->secrets[i];
+	return NULL;
+}
+
+static ssize_t secret_index(const struct config_secret *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(l[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* "env:VAR", "file:/abs/path", "command:CMD", "store" */
+static int parse_secret_from(struct ctx *x, const char *key, const char *s,
+			     struct config_secret *ret)
+{
+	_cleanup_free_ char *q = quote(s, strlen(s));
+	const char *colon = strchr(s, ':');
+	int r;
+
+	if (streq(s, "store")) {
+		ret->from = SECRET_FROM_STORE;
+		return 0;
+	}
+	if (colon && strncmp(s, "env:", 4) == 0) {
+		if (!env_name_is_valid(colon + 1, strlen(colon + 1)))
+			return ctx_error(x, key,
+					 "invalid environment variable name in %s (expected "
+					 "env:[A-Za-z_][A-Za-z0-9_]*)",
+					 q);
+		ret->from = SECRET_FROM_ENV;
+		ret->arg = xstrdup(colon + 1);
+		return 0;
+	}
+	if (colon && strncmp(s, "file:", 5) == 0) {
+		r = parse_abs_path(x, key, "secret file", colon + 1, strlen(colon + 1), &ret->arg);
+		if (r < 0)
+			return r;
+		ret->from = SECRET_FROM_FILE;
+		return 0;
+	}
+	if (colon && strncmp(s, "command:", 8) == 0) {
+		size_t n = strlen(colon + 1);
+
+		if (n == 0 || n > 4096 || strspn(colon + 1, " \t") == n)
+			return ctx_error(x, key,
+					 "%s: the command is empty or longer than 4096 bytes", q);
+		ret->from = SECRET_FROM_COMMAND;
+		ret->arg = xstrdup(colon + 1);
+		return 0;
+	}
+	return ctx_error(x, key,
+			 "invalid secret source %s (expected \"env:VAR\", \"file:PATH\", "
+			 "\"command:CMD\" or \"store\")",
+			 q);
+}
+
+static bool header_name_is_valid(const char *s)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 256)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(tchar, c)))
+			return false;
+	}
+	return true;
+}
+
+static int key_secret_headers(struct ctx *x, const char *key, struct json_object *o,
+			      struct config_secret *sec)
+{
+	int r = expect_type(x, key, o, json_type_array, "an array of header names");
+
+	if (r < 0)
+		return r;
+	if (json_object_array_length(o) == 0)
+		return ctx_error(x, key,
+				 "an empty list would allow no header; leave \"headers\" out to "
+				 "allow any");
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		_cleanup_free_ char *k = xasprintf("%s[%zu]", key, i), *lower = NULL;
+		const char *h;
+
+		r = json_str(x, k, json_object_array_get_idx(o, i), &h);
+		if (r < 0)
+			return r;
+		if (!header_name_is_valid(h)) {
+			_cleanup_free_ char *q = quote(h, strlen(h));
+
+			return ctx_error(x, k, "invalid header name %s", q);
+		}
+		lower = xstrdup(h);
+		for (char *c = lower; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		if (!strv_contains(sec->headers, lower))
+			strv_extend(&sec->headers, lower);
+	}
+	return 0;
+}
+
+/*
+ * One "NAME": {...}. A trusted file needs "from" and "hosts"; a project may only give "hosts"
+ * (the narrowing is checked against the user's secret in project_check()).
+ */
+static int key_secret_object(struct ctx *x, const char *key, const char *name,
+			     struct json_object *o, struct config_secret *sec)
+{
+	int r;
+
+	*sec = (struct config_secret){ .name = xstrdup(name),
+				       .from = _SECRET_FROM_INVALID,
+				       .timeout_ms = CONFIG_SECRET_TIMEOUT_MS_DEFAULT };
+	json_object_object_foreach(o, k, val)
+	{
+		_cleanup_free_ char *kk = xasprintf("%s.%s", key, k);
+		const char *v;
+
+		if (x->project && !streq(k, "hosts"))
+			return ctx_error(x, kk,
+					 "a project config may only remove a secret (null) or "
+					 "narrow its \"hosts\"");
+		if (streq(k, "from")) {
+			r = json_str(x, kk, val, &v);
+			if (r < 0)
+				return r;
+			r = parse_secret_from(x, kk, v, sec);
+		} else if (streq(k, "hosts")) {
+			r = key_rules(x, kk, val, &sec->hosts, &sec->n_hosts);
+			if (r >= 0 && sec->n_hosts == 0)
+				r = ctx_error(x, kk,
+					      "a secret needs at least one host: it can only be "
+					      "injected in requests to its hosts");
+		} else if (streq(k, "env")) {
+			r = json_str(x, kk, val, &v);
+			if (r < 0)
+				return r;
+			if (!env_name_is_valid(v, strlen(v))) {
+				_cleanup_free_ char *q = quote(v, strlen(v));
+
+				return ctx_error(x, kk,
+						 "invalid environment variable name %s (expected "
+						 "[A-Za-z_][A-Za-z0-9_]*)",
+						 q);
+			}
+			free(sec->env);
+			sec->env = xstrdup(v);
+		} else if (streq(k, "headers")) {
+			r = key_secret_headers(x, kk, val, sec);
+		} else if (streq(k, "timeout")) {
+			r = expect_type(x, kk, val, json_type_int, "an integer number of seconds");
+			if (r >= 0 && (json_object_get_int64(val) < 1 ||
+				       json_object_get_int64(val) > CONFIG_SECRET_TIMEOUT_S_MAX))
+				r = ctx_error(x, kk, "expected 1 to %u seconds",
+					      CONFIG_SECRET_TIMEOUT_S_MAX);
+			if (r >= 0)
+				sec->timeout_ms = (unsigned)json_object_get_int64(val) * 1000u;
+		} else {
+			_cleanup_free_ char *q = quote(k, strlen(k));
+
+			return ctx_error(x, key,
+					 "unknown key %s (expected from, hosts, env, headers, "
+					 "timeout)",
+					 q);
+		}
+		if (r < 0)
+			return r;
+	}
+	if (x->project) {
+		if (!sec->hosts)
+			return ctx_error(x, key,
+					 "a project config may only remove a secret (null) or "
+					 "narrow its \"hosts\"");
+		return 0;
+	}
+	if (sec->from < 0)
+		return ctx_error(x, key,
+				 "a secret needs \"from\": \"env:VAR\", \"file:PATH\", "
+				 "\"command:CMD\" or \"store\"");
+	if (!sec->hosts)
+		return ctx_error(x, key,
+				 "a secret needs \"hosts\": the hosts its value may be sent to");
+	if (!sec->env)
+		sec->env = xstrdup(name);
+	return 0;
+}
+
+static int key_secrets(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	int r = expect_type(x, key, o, json_type_object, "an object NAME -> {from, hosts, ...}");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(o, name, val)
+	{
+		_cleanup_free_ char *k = xasprintf("%s.%s", key, name);
+		struct config_secret sec;
+
+		if (!config_secret_name_is_valid(name)) {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key,
+					 "invalid secret name %s (expected a letter, then "
+					 "letters, digits or '_', at most %d bytes)",
+					 q, CONFIG_SECRET_NAME_MAX);
+		}
+		if (!val) {
+			strv_extend(&l->secrets_null, name);
+			continue;
+		}
+		r = expect_type(x, k, val, json_type_object,
+				"an object {from, hosts, ...} or null (to remove it)");
+		if (r < 0)
+			return r;
+		r = key_secret_object(x, k, name, val, &sec);
+		if (r < 0) {
+			secret_done(&sec);
+			return r;
+		}
+		l->v.secrets = xreallocarray(l->v.secrets, l->v.n_secrets + 1, sizeof(sec));
+		l->v.secrets[l->v.n_secrets++] = sec;
+	}
+	return 0;
+}
+
+/*
+ * Two secrets must not put their placeholders in one variable. @c's secrets that @l replaces
+ * or removes do not count.
+ */
+static int secrets_check_trusted(struct ctx *x, const struct paddock_config *c,
+				 const struct layer *l)
+{
+	for (size_t i = 0; i < l->v.n_secrets; i++) {
+		const struct config_secret *s = &l->v.secrets[i];
+
+		for (size_t j = 0; j < l->v.n_secrets; j++)
+			if (j != i && streq(l->v.secrets[j].env, s->env))
+				return ctx_error(x, "secrets",
+						 "secrets '%s' and '%s' both use the variable %s",
+						 l->v.secrets[j].name, s->name, s->env);
+		for (size_t j = 0; j < c->n_secrets; j++) {
+			const struct config_secret *e = &c->secrets[j];
+
+			if (secret_index(l->v.secrets, l->v.n_secrets, e->name) >= 0 ||
+			    strv_contains(l->secrets_null, e->name))
+				continue;
+			if (streq(e->env, s->env))
+				return ctx_error(x, "secrets",
+						 "secrets '%s' and '%s' both use the variable %s",
+						 e->name, s->name, s->env);
+		}
+	}
+	return 0;
+}
+
+/* The user's hosts of @user narrowed by the project's @proj: the pairwise intersections. */
+static void secret_hosts_intersect(const struct config_secret *user,
+				   const struct config_secret *proj, struct host_rule **ret,
+				   size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	for (size_t i = 0; i < user->n_hosts; i++)
+		for (size_t j = 0; j < proj->n_hosts; j++) {
+			struct host_rule h;
+
+			if (host_rule_intersect(&user->hosts[i], &proj->hosts[j], &h))
+				rules_add(ret, ret_n, &h);
+		}
+}
+
+static void secret_remove(struct paddock_config *c, const char *name)
+{
+	ssize_t i = secret_index(c->secrets, c->n_secrets, name);
+
+	if (i < 0)
+		return;
+	secret_done(&c->secrets[i]);
+	memmove(&c->secrets[i], &c->secrets[i + 1],
+		(c->n_secrets - (size_t)i - 1) * sizeof(*c->secrets));
+	c->n_secrets--;
+}
+
 /*
  * struct key_def - one top-level key
  * @bit: its KEY_* bit, or 0 for a key of the spec that this version does not implement
@@ -953,7 +1302,7 @@ static const struct key_def keys[] = {
 	{ "cpus", KEY_CPUS, true, key_cpus },
 	{ "hostname", KEY_HOSTNAME, false, key_hostname },
 	{ "protect", KEY_PROTECT, true, key_protect },
-	{ "secrets", 0, false, NULL },
+	{ "secrets", KEY_SECRETS, true, key_secrets },
 	{ "publish", 0, false, NULL },
 	{ "profiles", 0, false, NULL },
 	{ "llm_hosts", 0, false, NULL },
@@ -1049,6 +1398,22 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 		rules_add(&c->splice, &c->n_splice, &l->v.splice[i]);
 	STRV_FOREACH (p, l->v.tls_upstream_ca)
 		protect_add(&c->tls_upstream_ca, *p);
+	STRV_FOREACH (p, l->secrets_null)
+		secret_remove(c, *p);
+	for (size_t i = 0; i < l->v.n_secrets; i++) {
+		struct config_secret *s = &l->v.secrets[i];
+		ssize_t j = secret_index(c->secrets, c->n_secrets, s->name);
+
+		if (j >= 0) {
+			secret_done(&c->secrets[j]);
+			c->secrets[j] = *s;
+		} else {
+			c->secrets =
+				xreallocarray(c->secrets, c->n_secrets + 1, sizeof(*c->secrets));
+			c->secrets[c->n_secrets++] = *s;
+		}
+		*s = (struct config_secret){};
+	}
 }
 
 static char *size_to_string(uint64_t v)
@@ -1084,6 +1449,28 @@ static int project_check(struct ctx *x, const struct paddock_config *c, const st
 	if ((l->set & KEY_CPUS) && c->cpus > 0 && l->v.cpus > c->cpus)
 		return ctx_error(x, "cpus", "project config cannot raise cpus from %g to %g",
 				 c->cpus, l->v.cpus);
+	for (size_t i = 0; i < l->v.n_secrets; i++) {
+		const struct config_secret *p = &l->v.secrets[i], *u;
+		_cleanup_free_ char *k = xasprintf("secrets.%s", p->name);
+		struct host_rule *h = NULL;
+		size_t n = 0;
+
+		u = config_secret_find(c, p->name);
+		if (!u)
+			return ctx_error(x, k,
+					 "project config cannot add a secret (only the user's "
+					 "config defines secrets; a project may remove one with "
+					 "null or narrow its hosts)");
+		secret_hosts_intersect(u, p, &h, &n);
+		for (size_t j = 0; j < n; j++)
+			host_rule_done(&h[j]);
+		free(h);
+		if (n == 0)
+			return ctx_error(x, k,
+					 "project config narrows the secret's hosts to nothing "
+					 "(none of its hosts is within the user's); remove the "
+					 "secret with null instead");
+	}
 	return 0;
 }
 
@@ -1149,6 +1536,26 @@ static void merge_project(struct paddock_config *c, struct layer *l)
 		protect_add(&c->protect, *p);
 	for (size_t i = 0; i < l->v.n_inspect; i++)
 		rules_add(&c->inspect, &c->n_inspect, &l->v.inspect[i]);
+	STRV_FOREACH (p, l->secrets_null) {
+		secret_remove(c, *p);
+		if (!strv_contains(c->secrets_removed, *p))
+			strv_extend(&c->secrets_removed, *p);
+	}
+	for (size_t i = 0; i < l->v.n_secrets; i++) {
+		struct config_secret *u =
+			(struct config_secret *)config_secret_find(c, l->v.secrets[i].name);
+		struct host_rule *h = NULL;
+		size_t n = 0;
+
+		if (!u) /* removed by the same file: stays removed */
+			continue;
+		secret_hosts_intersect(u, &l->v.secrets[i], &h, &n);
+		for (size_t j = 0; j < u->n_hosts; j++)
+			host_rule_done(&u->hosts[j]);
+		free(u->hosts);
+		u->hosts = h;
+		u->n_hosts = n;
+	}
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */
@@ -1175,8 +1582,12 @@ int config_load_buffer(struct paddock_config *c, const char *name, const char *b
 		merge_project(c, &l);
 		free(c->project_file);
 		c->project_file = xstrdup(name);
-	} else
+	} else {
+		r = secrets_check_trusted(&x, c, &l);
+		if (r < 0)
+			return r;
 		merge_trusted(c, &l);
+	}
 	strv_extend(&c->sources, name);
 	return 0;
 }
@@ -1436,6 +1847,30 @@ static struct json_object *strv_to_json(char **l)
 	return a;
 }
 
+/* Secrets as configured: where the value comes from, never the value */
+static struct json_object *secrets_to_json(const struct paddock_config *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < c->n_secrets; i++) {
+		const struct config_secret *s = &c->secrets[i];
+		struct json_object *e = json_object_new_object();
+		_cleanup_free_ char *from =
+			s->arg ? xasprintf("%s:%s", secret_from_to_string(s->from), s->arg)
+			       : xstrdup(secret_from_to_string(s->from));
+
+		(void)json_object_object_add(e, "from", json_object_new_string(from));
+		(void)json_object_object_add(e, "hosts", rules_to_json(s->hosts, s->n_hosts, -1));
+		(void)json_object_object_add(e, "env", json_object_new_string(s->env));
+		(void)json_object_object_add(e, "headers",
+					     s->headers ? strv_to_json(s->headers) : NULL);
+		(void)json_object_object_add(e, "timeout",
+					     json_object_new_int((int)(s->timeout_ms / 1000)));
+		(void)json_object_object_add(o, s->name, e);
+	}
+	return o;
+}
+
 char *config_to_json(const struct paddock_config *c)
 {
 	_cleanup_json_ struct json_object *o = json_object_new_object();
@@ -1486,6 +1921,7 @@ char *config_to_json(const struct paddock_config *c)
 		(void)json_object_object_add(tls, "upstream_ca", strv_to_json(c->tls_upstream_ca));
 		(void)json_object_object_add(o, "tls", tls);
 	}
+	(void)json_object_object_add(o, "secrets", secrets_to_json(c));
 	(void)json_object_object_add(o, "sources", strv_to_json(c->sources));
 	(void)json_object_object_add(
 		o, "project", c->project_file ? json_object_new_string(c->project_file) : NULL);

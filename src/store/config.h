@@ -45,6 +45,41 @@ struct config_volume {
 	bool ro;
 };
 
+/* where a secret's value comes from (docs/design/secrets.md) */
+enum secret_from {
+	SECRET_FROM_ENV,     /* env:VAR, paddock's own environment */
+	SECRET_FROM_FILE,    /* file:PATH */
+	SECRET_FROM_COMMAND, /* command:CMD, /bin/sh -c CMD on the host side */
+	SECRET_FROM_STORE,   /* store: $DATA/secrets/NAME */
+	_SECRET_FROM_MAX,
+	_SECRET_FROM_INVALID = -EINVAL,
+};
+
+/*
+ * struct config_secret - one entry of "secrets"
+ * @name: [A-Za-z][A-Za-z0-9_]{0,63}
+ * @from: the value's source
+ * @arg: VAR, PATH or CMD; NULL for SECRET_FROM_STORE
+ * @hosts: the hosts the value may be sent to (at least one)
+ * @env: the variable that holds the placeholder inside the sandbox (default @name)
+ * @headers: lowercase header names the value may be injected in; NULL for any
+ * @timeout_ms: how long a command: source may run
+ */
+struct config_secret {
+	char *name;
+	enum secret_from from;
+	char *arg;
+	struct host_rule *hosts;
+	size_t n_hosts;
+	char *env;
+	char **headers;
+	unsigned timeout_ms;
+};
+
+#define CONFIG_SECRET_TIMEOUT_MS_DEFAULT 10000u
+#define CONFIG_SECRET_TIMEOUT_S_MAX      300u
+#define CONFIG_SECRET_NAME_MAX           64
+
 #define CONFIG_DEFAULT_IMAGE  "host"
 #define CONFIG_DEFAULT_MEMORY (UINT64_C(8) << 30)
 #define CONFIG_DEFAULT_PIDS   UINT64_C(4096)
@@ -71,6 +106,8 @@ struct config_volume {
  *          and over a bound secret; trusted layers only
  * @tls_upstream_ca: PEM files the proxy trusts for upstream servers besides the host's
  *                   store (config tls.upstream_ca; trusted layers only)
+ * @secrets: the secrets that may be exposed with --secret, by name, in definition order
+ * @secrets_removed: names that the project config removed (for a better --secret message)
  * @sources: the files that were applied, in order (for --debug and inspect)
  * @project_file: the .paddock.json that narrowed this config, or NULL
  */
@@ -95,6 +132,9 @@ struct paddock_config {
 	struct host_rule *splice;
 	size_t n_splice;
 	char **tls_upstream_ca;
+	struct config_secret *secrets;
+	size_t n_secrets;
+	char **secrets_removed;
 	char **sources;
 	char *project_file;
 };
@@ -197,6 +237,21 @@ int config_load_buffer(struct paddock_config *c, const char *name, const char *b
  * Return: a new string; never NULL.
  */
 char *config_to_json(const struct paddock_config *c);
+
+/**
+ * config_secret_find() - the secret called @name
+ * @c: the config
+ * @name: the name
+ *
+ * Return: the secret (borrowed from @c), or NULL.
+ */
+const struct config_secret *config_secret_find(const struct paddock_config *c, const char *name);
+
+/* config_secret_name_is_valid() - [A-Za-z][A-Za-z0-9_]{0,63} */
+bool config_secret_name_is_valid(const char *s);
+
+/* secret_from_to_string() - "env", "file", "command", "store" */
+const char *secret_from_to_string(enum secret_from f);
 
 /* config_net_to_string() / config_net_from_string() - "public", "allowlist", "none" */
 const char *config_net_to_string(enum config_net n);

@@ -7,7 +7,8 @@
  * narrowing code runs against a non-trivial policy. After a successful project load the
  * narrowing invariants are checked: a project never widens net, never raises a limit, never
  * drops a deny rule or protected path, and every allowed rule left is either one the user
- * allowed (or an intersection with one) or marked project_only.
+ * allowed (or an intersection with one) or marked project_only; secrets are only removed or
+ * their hosts narrowed to rules within the user's.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char user_config[] =
 	"{\"net\": \"allowlist\", \"allow\": [\"*.github.com\", \"pypi.org:443\", \"10.0.0.5\"],"
 	" \"deny\": [\"evil.com\"], \"memory\": \"2G\", \"pids\": 500, \"cpus\": 2,"
-	" \"protect\": [\"keep\"]}";
+	" \"protect\": [\"keep\"], \"secrets\": {\"GH\": {\"from\": \"env:GH\", \"hosts\":"
+	" [\"*.github.com\", \"api.x.io:443\"], \"headers\": [\"authorization\"]}, \"S\":"
+	" {\"from\": \"store\", \"hosts\": [\"a.b\"]}}}";
 
 static void check_narrowed(const struct paddock_config *before, const struct paddock_config *c)
 {
@@ -37,6 +40,30 @@ static void check_narrowed(const struct paddock_config *before, const struct pad
 		PADDOCK_ASSERT(strv_contains(c->protect, *p));
 	PADDOCK_ASSERT(c->n_env == before->n_env && c->n_volumes == before->n_volumes);
 	PADDOCK_ASSERT(streq(c->image, before->image));
+	/* secrets: only removed, or their hosts narrowed; nothing else about them changes */
+	PADDOCK_ASSERT(c->n_secrets <= before->n_secrets);
+	for (size_t i = 0; i < c->n_secrets; i++) {
+		const struct config_secret *s = &c->secrets[i],
+					   *b = config_secret_find(before, s->name);
+
+		PADDOCK_ASSERT(b && s->from == b->from && streq_ptr(s->arg, b->arg) &&
+			       streq(s->env, b->env) && s->timeout_ms == b->timeout_ms &&
+			       strv_length(s->headers) == strv_length(b->headers));
+		PADDOCK_ASSERT(s->n_hosts > 0);
+		for (size_t k = 0; k < s->n_hosts; k++) {
+			bool within = false;
+
+			for (size_t j = 0; j < b->n_hosts && !within; j++) {
+				struct host_rule r;
+
+				if (host_rule_intersect(&s->hosts[k], &b->hosts[j], &r)) {
+					within = host_rule_equal(&r, &s->hosts[k]);
+					host_rule_done(&r);
+				}
+			}
+			PADDOCK_ASSERT(within);
+		}
+	}
 	if (c->net == CONFIG_NET_ALLOWLIST && before->net == CONFIG_NET_ALLOWLIST)
 		for (size_t i = 0; i < c->n_allow; i++) {
 			bool within = false;

@@ -202,7 +202,7 @@ TEST(every_key_invalid_names_file_key_reason)
 
 TEST(unknown_and_unsupported_keys)
 {
-	static const char *const unsupported[] = { "secrets", "publish", "profiles", "llm_hosts" };
+	static const char *const unsupported[] = { "publish", "profiles", "llm_hosts" };
 
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
@@ -732,16 +732,9 @@ TEST(project_narrowing_allowed)
 TEST(project_widening_refused)
 {
 	static const char *const refused[] = {
-		"{\"image\": \"host\"}",
-		"{\"env\": {\"A\": \"1\"}}",
-		"{\"env\": []}",
-		"{\"volumes\": []}",
-		"{\"volumes\": [\"/:/host\"]}",
-		"{\"hostname\": \"x\"}",
-		"{\"secrets\": {}}",
-		"{\"publish\": []}",
-		"{\"profiles\": {}}",
-		"{\"llm_hosts\": []}",
+		"{\"image\": \"host\"}", "{\"env\": {\"A\": \"1\"}}",    "{\"env\": []}",
+		"{\"volumes\": []}",     "{\"volumes\": [\"/:/host\"]}", "{\"hostname\": \"x\"}",
+		"{\"publish\": []}",     "{\"profiles\": {}}",           "{\"llm_hosts\": []}",
 	};
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 	_cleanup_free_ char *e = NULL;
@@ -1026,6 +1019,184 @@ TEST(to_json)
 	ASSERT_TRUE(strstr(j, "\"env_pass\""));
 	ASSERT_TRUE(strstr(j, "\"cpus\": 1.5"));
 	ASSERT_TRUE(strstr(j, "\"hostname\": null"));
+}
+
+/* ---- secrets ---- */
+
+#define GH                                                                                         \
+	"{\"secrets\": {\"GH_TOKEN\": {\"from\": \"env:GH\", \"hosts\": [\"api.github.com\", "     \
+	"\"*.githubusercontent.com:443\"], \"headers\": [\"Authorization\"]}}}"
+
+TEST(secrets_parse)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	const struct config_secret *s;
+	_cleanup_free_ char *j = NULL;
+
+	ASSERT_LOAD_OK(c, GH);
+	ASSERT_LOAD_OK(c, "{\"secrets\": {\"OPENAI\": {\"from\": \"command:op read op://x/y\", "
+			  "\"hosts\": [\"api.openai.com\"], \"env\": \"OPENAI_API_KEY\", "
+			  "\"timeout\": 3}, \"S\": {\"from\": \"store\", \"hosts\": [\"a.b\"]}, "
+			  "\"F\": {\"from\": \"file:/run//k\", \"hosts\": [\"a.b\"]}}}");
+	ASSERT_EQ(c->n_secrets, 4);
+	s = config_secret_find(c, "GH_TOKEN");
+	ASSERT_NOT_NULL(s);
+	ASSERT_EQ(s->from, SECRET_FROM_ENV);
+	ASSERT_STREQ(s->arg, "GH");
+	ASSERT_STREQ(s->env, "GH_TOKEN");
+	ASSERT_EQ(s->n_hosts, 2);
+	ASSERT_STREQ(s->headers[0], "authorization");
+	ASSERT_NULL(s->headers[1]);
+	ASSERT_EQ(s->timeout_ms, CONFIG_SECRET_TIMEOUT_MS_DEFAULT);
+	s = config_secret_find(c, "OPENAI");
+	ASSERT_EQ(s->from, SECRET_FROM_COMMAND);
+	ASSERT_STREQ(s->arg, "op read op://x/y");
+	ASSERT_STREQ(s->env, "OPENAI_API_KEY");
+	ASSERT_EQ(s->timeout_ms, 3000);
+	ASSERT_NULL(s->headers);
+	ASSERT_EQ(config_secret_find(c, "S")->from, SECRET_FROM_STORE);
+	ASSERT_NULL(config_secret_find(c, "S")->arg);
+	ASSERT_STREQ(config_secret_find(c, "F")->arg, "/run/k");
+	ASSERT_NULL(config_secret_find(c, "gh_token"));
+	j = config_to_json(c);
+	ASSERT_TRUE(strstr(j, "\"from\": \"command:op read op://x/y\""));
+	ASSERT_TRUE(strstr(j, "\"*.githubusercontent.com:443\""));
+}
+
+TEST(secrets_invalid)
+{
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": []}", "key 'secrets': expected an object");
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": {\"1A\": {}}}", "invalid secret name '1A'");
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": {\"A-B\": {}}}", "invalid secret name");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A1234567890123456789012345678901234567890123456789012"
+			  "345678901234\": {}}}",
+			  "at most 64 bytes");
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": {\"A\": {\"hosts\": [\"a.b\"]}}}",
+			  "key 'secrets.A': a secret needs \"from\"");
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": {\"A\": {\"from\": \"store\"}}}",
+			  "a secret needs \"hosts\"");
+	ASSERT_LOAD_FAILS(false, "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": []}}}",
+			  "key 'secrets.A.hosts': a secret needs at least one host");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"vault\", \"hosts\": [\"a\"]}}}",
+			  "key 'secrets.A.from': invalid secret source 'vault'");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"env:1X\", \"hosts\": [\"a\"]}}}",
+			  "invalid environment variable name");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"file:rel/p\", \"hosts\": [\"a\"]}}}",
+			  "is not absolute");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"command: \", \"hosts\": [\"a\"]}}}",
+			  "the command is empty");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"*\"]}}}",
+			  "key 'secrets.A.hosts[0]': invalid host rule");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"a\"], "
+			  "\"headers\": [\"Bad Header\"]}}}",
+			  "invalid header name");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"a\"], "
+			  "\"headers\": []}}}",
+			  "would allow no header");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"a\"], "
+			  "\"timeout\": 0}}}",
+			  "expected 1 to 300 seconds");
+	ASSERT_LOAD_FAILS(false,
+			  "{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"a\"], "
+			  "\"value\": \"x\"}}}",
+			  "unknown key 'value'");
+	ASSERT_LOAD_FAILS(
+		false,
+		"{\"secrets\": {\"A\": {\"from\": \"store\", \"hosts\": [\"a\"], \"env\": "
+		"\"X\"}, \"B\": {\"from\": \"store\", \"hosts\": [\"a\"], \"env\": "
+		"\"X\"}}}",
+		"both use the variable X");
+}
+
+TEST(secrets_layers)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL;
+
+	ASSERT_LOAD_OK(c, GH);
+	/* a later trusted file replaces the whole secret */
+	ASSERT_LOAD_OK(c, "{\"secrets\": {\"GH_TOKEN\": {\"from\": \"store\", \"hosts\": "
+			  "[\"github.com\"]}}}");
+	ASSERT_EQ(c->n_secrets, 1);
+	ASSERT_EQ(c->secrets[0].from, SECRET_FROM_STORE);
+	ASSERT_EQ(c->secrets[0].n_hosts, 1);
+	ASSERT_NULL(c->secrets[0].headers);
+	/* another secret cannot take its variable, unless the same file moves it */
+	ASSERT_ERR(load(c,
+			"{\"secrets\": {\"B\": {\"from\": \"store\", \"hosts\": [\"a\"], "
+			"\"env\": \"GH_TOKEN\"}}}",
+			&e),
+		   EINVAL);
+	ASSERT_TRUE(strstr(e, "secrets 'GH_TOKEN' and 'B' both use the variable GH_TOKEN"));
+	ASSERT_EQ(c->n_secrets, 1);
+	ASSERT_LOAD_OK(c, "{\"secrets\": {\"GH_TOKEN\": null, \"B\": {\"from\": \"store\", "
+			  "\"hosts\": [\"a\"], \"env\": \"GH_TOKEN\"}}}");
+	ASSERT_EQ(c->n_secrets, 1);
+	ASSERT_STREQ(c->secrets[0].name, "B");
+	/* null removes; removing what is not there is fine */
+	ASSERT_LOAD_OK(c, "{\"secrets\": {\"B\": null, \"NOPE\": null}}");
+	ASSERT_EQ(c->n_secrets, 0);
+}
+
+TEST(secrets_project)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL, *h = NULL;
+	const struct config_secret *s;
+
+	ASSERT_LOAD_OK(c, GH);
+	ASSERT_LOAD_OK(c, "{\"secrets\": {\"NPM\": {\"from\": \"store\", \"hosts\": "
+			  "[\"registry.npmjs.org\"]}}}");
+	/* cannot add, change the source, the variable or the headers */
+	ASSERT_LOAD_FAILS(true,
+			  "{\"secrets\": {\"NEW\": {\"from\": \"env:X\", \"hosts\": [\"a.b\"]}}}",
+			  "key 'secrets.NEW.from': a project config may only remove a secret");
+	ASSERT_ERR(load_project(c, "{\"secrets\": {\"NEW\": {\"hosts\": [\"a.b\"]}}}", &e), EINVAL);
+	ASSERT_TRUE(strstr(e, "key 'secrets.NEW': project config cannot add a secret"));
+	ASSERT_ERR(load_project(c, "{\"secrets\": {\"GH_TOKEN\": {\"from\": \"env:EVIL\"}}}", &e),
+		   EINVAL);
+	ASSERT_TRUE(strstr(e, "may only remove a secret (null) or narrow its \"hosts\""));
+	ASSERT_ERR(load_project(c, "{\"secrets\": {\"GH_TOKEN\": {\"env\": \"X\"}}}", &e), EINVAL);
+	ASSERT_ERR(load_project(c, "{\"secrets\": {\"GH_TOKEN\": {}}}", &e), EINVAL);
+	/* widening the hosts: nothing in common is refused, not silently empty */
+	ASSERT_ERR(
+		load_project(c, "{\"secrets\": {\"GH_TOKEN\": {\"hosts\": [\"evil.com\"]}}}", &e),
+		EINVAL);
+	ASSERT_TRUE(strstr(e, "narrows the secret's hosts to nothing"));
+	ASSERT_ERR(load_project(c, "{\"secrets\": {\"NPM\": {\"hosts\": [\"npmjs.org\"]}}}", &e),
+		   EINVAL);
+	/* nothing changed by the refused files */
+	s = config_secret_find(c, "GH_TOKEN");
+	ASSERT_EQ(s->from, SECRET_FROM_ENV);
+	ASSERT_EQ(s->n_hosts, 2);
+	ASSERT_EQ(c->n_secrets, 2);
+	/* narrowing: the intersection with the user's hosts; a wider project rule gives the
+	 * user's, a narrower one itself */
+	ASSERT_OK(load_project(c,
+			       "{\"secrets\": {\"NPM\": null, \"GH_TOKEN\": {\"hosts\": "
+			       "[\"*.github.com\", \"raw.githubusercontent.com\", \"evil.com\"]}}}",
+			       &e));
+	ASSERT_EQ(c->n_secrets, 1);
+	ASSERT_NULL(config_secret_find(c, "NPM"));
+	ASSERT_TRUE(strv_contains(c->secrets_removed, "NPM"));
+	s = config_secret_find(c, "GH_TOKEN");
+	ASSERT_EQ(s->n_hosts, 2);
+	h = host_rule_format(&s->hosts[0]);
+	ASSERT_STREQ(h, "api.github.com");
+	free(h);
+	h = host_rule_format(&s->hosts[1]);
+	ASSERT_STREQ(h, "raw.githubusercontent.com:443");
+	ASSERT_EQ(s->from, SECRET_FROM_ENV);
+	ASSERT_STREQ(s->headers[0], "authorization");
 }
 
 int main(void)
