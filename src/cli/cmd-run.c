@@ -39,6 +39,7 @@
 #include "store/config.h"
 #include "store/paths.h"
 #include "supervisor/audit.h"
+#include "supervisor/ports.h"
 #include "supervisor/run.h"
 #include "supervisor/runstate.h"
 #include "launch.h"
@@ -82,7 +83,7 @@ const struct paddock_opt paddock_run_opts[] = {
 	{ "secret", 0, "NAME", false, "expose a secret as a placeholder (not in this version yet)",
 	  OPT_SECRET, NULL },
 	{ "publish", 'p', "[IP:]HOSTPORT[:PORT]", false,
-	  "forward a host port into the sandbox (not in this version yet)", 'p', NULL },
+	  "forward a host port (127.0.0.1 unless IP is given) to a port inside (repeatable)", 'p', NULL },
 	{ "volume", 'v', "SRC:DST[:ro]", false, "extra bind mount (repeatable)", 'v', "file" },
 	{ "env", 'e', "NAME[=VALUE]", false, "pass or set an environment variable (repeatable)",
 	  'e', NULL },
@@ -341,7 +342,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
 			    *config_dir = NULL, *err = NULL;
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
-				 **add_hosts = NULL;
+				 **add_hosts = NULL, **publish = NULL;
 	_cleanup_(policy_freep) struct policy *policy = NULL;
 	_cleanup_free_ char *log_name = NULL;
 	struct audit *audit = NULL;
@@ -401,9 +402,18 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		case 'i':
 			arg_interactive = int_set = true;
 			break;
+		case 'p': {
+			_cleanup_free_ char *perr = NULL;
+			struct port_spec ps;
+
+			if (port_spec_parse(optarg, &ps, &perr) < 0)
+				return log_error_errno(EINVAL, "run: -p '%s': %s", optarg,
+						       perr ? perr : "invalid");
+			strv_extend(&publish, optarg);
+			break;
+		}
 		case OPT_PROFILE:
 		case OPT_SECRET:
-		case 'p':
 		case OPT_SSH_AGENT:
 		case OPT_REVIEW:
 			return refuse_not_yet(c);
@@ -687,6 +697,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.policy = policy,
 			.audit = audit_sink,
 			.audit_userdata = audit,
+			.publish = publish,
 		};
 		struct supervisor_session ss = {};
 		uint64_t oom_kills = 0;

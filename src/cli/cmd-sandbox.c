@@ -1079,3 +1079,84 @@ const struct paddock_cmd paddock_cmd_reset = {
 	.complete_args = "sandbox",
 	.exec = cmd_reset_exec,
 };
+
+/* --- port --- */
+
+static int cmd_port_exec(int argc, char **argv)
+{
+	const struct paddock_cmd *self = cmd_find("port");
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct json_object *o = NULL, *v;
+	const char *name, *action = NULL, *spec = NULL;
+	int c, r;
+
+	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+		if (c == 'h')
+			return 0;
+		return -EINVAL;
+	}
+	r = cmd_check_args(self, argc - optind);
+	if (r < 0)
+		return r;
+	name = argv[optind];
+	if (optind + 1 < argc) {
+		action = argv[optind + 1];
+		if (!streq(action, "add") && !streq(action, "rm"))
+			return log_error_errno(EINVAL,
+					       "port: '%s': expected 'add' or 'rm'; usage: paddock "
+					       "port NAME [add|rm] [IP:]HOSTPORT[:PORT]",
+					       action);
+		if (optind + 2 >= argc)
+			return log_error_errno(EINVAL, "port: %s needs a port, e.g. 'paddock port "
+						       "%s %s 8080:3000'",
+					       action, name, action);
+		if (optind + 3 < argc)
+			return log_error_errno(EINVAL, "port: too many arguments");
+		spec = argv[optind + 2];
+	}
+	r = sandbox_open("port", name, &dir);
+	if (r < 0)
+		return r;
+	fd = ctl_connect(name);
+	if (fd == -ESRCH)
+		return log_error_errno(ESRCH, "port: sandbox '%s' is not running", name);
+	if (fd < 0)
+		return log_error_errno(fd, "port: cannot reach sandbox '%s': %m", name);
+	if (!action) {
+		r = ctl_request(fd, name, CTL_INFO, NULL, 0, &o, NULL);
+		if (r < 0)
+			return r;
+		if (o && json_object_object_get_ex(o, "ports", &v))
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				printf("%s\n", json_object_get_string(json_object_array_get_idx(v, i)));
+		json_object_put(o);
+		return 0;
+	}
+	r = ctl_request(fd, name, streq(action, "add") ? CTL_PORT_ADD : CTL_PORT_RM, spec,
+			strlen(spec), &o, NULL);
+	if (r < 0)
+		return r;
+	if (o && json_object_object_get_ex(o, "bound", &v)) {
+		struct json_object *e;
+
+		printf("%s\n", json_object_get_string(v));
+		if (json_object_object_get_ex(o, "exposed", &e) && json_object_get_boolean(e))
+			log_warning("port: %s is reachable from the network, not only from this "
+				    "machine",
+				    json_object_get_string(v));
+	}
+	json_object_put(o);
+	return 0;
+}
+
+const struct paddock_cmd paddock_cmd_port = {
+	.name = "port",
+	.usage = "NAME [add|rm [IP:]HOSTPORT[:PORT]]",
+	.summary = "List or change the port forwards of a running sandbox",
+	.opts = no_opts,
+	.min_args = 1,
+	.max_args = 3,
+	.complete_args = "sandbox",
+	.exec = cmd_port_exec,
+};

@@ -25,6 +25,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@
 #include "proxy/fakeip.h"
 #include "proxy/proxy.h"
 #include "proxy/resolver.h"
+#include "ports.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
@@ -339,8 +341,8 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 			(void)close(mfd);
 		break;
 	case MSG_CONNECTED:
-		if (r->sess)
-			session_connected(r->sess, &body.conn, mfd);
+		if (r->ports)
+			(void)ports_connected(r->ports, body.conn.id, mfd, body.conn.error);
 		else if (mfd >= 0)
 			(void)close(mfd);
 		break;
@@ -460,6 +462,60 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	log_debug("forwarding signal %d to the sandbox", (int)sig);
 	(void)msg_send(r->sock, MSG_SIGNAL, &m, sizeof(m), -1);
 	event_add(r->kill_timer, &tv);
+}
+
+/* port_connect() - a forwarded connection arrived: ask init for one to the port inside */
+static void port_connect(void *userdata, uint16_t port, uint64_t id)
+{
+	struct run *r = userdata;
+	struct msg_connect m = { .id = id, .port = port };
+
+	if (!r->started || r->exited || r->suspended ||
+	    msg_send(r->sock, MSG_CONNECT, &m, sizeof(m), -1) < 0)
+		(void)ports_connected(r->ports, id, -1, r->suspended ? EAGAIN : ECONNREFUSED);
+}
+
+/* port_audit() - the forwards' events, to the caller's audit sink */
+static void port_audit(void *userdata, const char *type, struct json_object *fields)
+{
+	struct run *r = userdata;
+
+	if (r->hooks && r->hooks->audit)
+		r->hooks->audit(r->hooks->audit_userdata, type, fields);
+	else
+		json_object_put(fields);
+}
+
+/* ports_setup() - listen on the host for each -p forward before the sandbox starts */
+static int ports_setup(struct run *r, const struct supervisor_hooks *hooks)
+{
+	struct ports_ops ops = {
+		.connect = port_connect,
+		.audit = port_audit,
+	};
+
+	r->ports = ports_new(r->base, &ops, r);
+	if (!r->ports)
+		return log_error_errno(ENOMEM, "Failed to set up port forwarding");
+	for (char **p = hooks ? hooks->publish : NULL; p && *p; p++) {
+		_cleanup_free_ char *err = NULL;
+		struct port_spec spec, bound;
+		int q;
+
+		q = port_spec_parse(*p, &spec, &err);
+		if (q >= 0)
+			q = ports_add(r->ports, &spec, &bound, &err);
+		if (q < 0)
+			return log_error_errno(q, "-p %s: %s", *p, err ? err : "invalid");
+		if (port_spec_is_exposed(&bound)) {
+			char buf[PORT_SPEC_STRLEN];
+
+			log_warning("-p %s: port %u is reachable from the network (%s), not only "
+				    "from this machine",
+				    *p, (unsigned)bound.host_port, port_spec_format(&bound, buf));
+		}
+	}
+	return 0;
 }
 
 int run_send(struct run *r, uint16_t type, const void *body, uint32_t len, const int *fds,
@@ -599,6 +655,11 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 		}
 	}
 
+	r.hooks = hooks;
+	if (ports_setup(&r, hooks) < 0) {
+		q = -EADDRINUSE;
+		goto out;
+	}
 	q = sandbox_spawn(spec, &go, &r.init_pid, &r.sock, &what);
 	if (q < 0) {
 		if (streq(what, "clone") && (q == -EPERM || q == -ENOSPC || q == -EINVAL))
@@ -682,6 +743,7 @@ out:
 		hooks->session->stopped = r.stopping;
 		session_free(r.sess);
 	}
+	r.ports = ports_free(r.ports);
 	safe_close(r.sock);
 	safe_close(r.master);
 	proxy_free(r.proxy);

@@ -31,6 +31,9 @@ struct supervisor_hooks {
 	void (*audit)(void *userdata, const char *type, struct json_object *fields);
 	void *audit_userdata;
 
+	/* -p: port forwards, each valid for port_spec_parse() */
+	char **publish;
+
 	/* set by `paddock start`: run as a session supervisor */
 	struct supervisor_session *session;
 };

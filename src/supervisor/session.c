@@ -44,6 +44,8 @@
 #include "common/xmalloc.h"
 #include "ipc/ctl.h"
 #include "ipc/msg.h"
+#include "ports.h"
+#include "proxy/addr.h"
 #include "sandbox/steps.h"
 #include "session.h"
 #include "store/sandbox.h"
@@ -202,6 +204,24 @@ static void set_winsize(int master, uint16_t rows, uint16_t cols, bool nudge)
 	(void)ioctl(master, TIOCSWINSZ, &ws);
 }
 
+/* ports_json() - the forwards as "HOSTIP:HOSTPORT->PORT" strings */
+static struct json_object *ports_json(struct run *r)
+{
+	struct json_object *a = json_object_new_array();
+	_cleanup_free_ struct port_info *l = NULL;
+	size_t n = ports_list(r->ports, &l);
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[PORT_SPEC_STRLEN + 32];
+
+		(void)addr_to_string(&l[i].spec.host, buf);
+		(void)snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ":%u->%u",
+			       (unsigned)l[i].spec.host_port, (unsigned)l[i].spec.port);
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	return a;
+}
+
 static struct json_object *session_info(struct session *s)
 {
 	struct run *r = s->r;
@@ -224,7 +244,7 @@ static struct json_object *session_info(struct session *s)
 	json_object_object_add(o, "attached", json_object_new_int((int)attached));
 	json_object_object_add(o, "workspace", json_object_new_string(r->spec->workspace));
 	json_object_object_add(o, "command", argv);
-	json_object_object_add(o, "ports", json_object_new_array());
+	json_object_object_add(o, "ports", ports_json(r));
 	return o;
 }
 
@@ -407,6 +427,51 @@ static void handle_suspend(struct client *c, bool on)
 	client_ok_json(c, o);
 }
 
+static void handle_port(struct client *c, bool add, const unsigned char *body, size_t len)
+{
+	struct run *r = c->s->r;
+	_cleanup_free_ char *err = NULL;
+	char text[PORT_SPEC_INPUT_MAX + 1];
+	struct port_spec spec, bound;
+	int q;
+
+	if (len == 0 || len > PORT_SPEC_INPUT_MAX || memchr(body, '\0', len)) {
+		client_error(c, 125, "malformed port request");
+		return;
+	}
+	memcpy(text, body, len);
+	text[len] = '\0';
+	q = port_spec_parse(text, &spec, &err);
+	if (q < 0) {
+		client_error(c, 125, "%s", err ? err : "invalid port");
+		return;
+	}
+	if (add) {
+		struct json_object *o = json_object_new_object();
+		char buf[PORT_SPEC_STRLEN];
+
+		q = ports_add(r->ports, &spec, &bound, &err);
+		if (q < 0) {
+			json_object_put(o);
+			client_error(c, 125, "%s", err ? err : strerror(-q));
+			return;
+		}
+		json_object_object_add(o, "bound",
+				       json_object_new_string(port_spec_format(&bound, buf)));
+		json_object_object_add(o, "exposed",
+				       json_object_new_boolean(port_spec_is_exposed(&bound)));
+		client_ok_json(c, o);
+		return;
+	}
+	/* rm: "HOSTPORT" or "HOSTPORT:PORT" as the user wrote it */
+	q = ports_remove(r->ports, spec.host_port, strchr(text, ':') ? spec.port : 0, &err);
+	if (q < 0) {
+		client_error(c, 125, "%s", err ? err : strerror(-q));
+		return;
+	}
+	client_ok_json(c, NULL);
+}
+
 static void client_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *c = arg;
@@ -479,7 +544,8 @@ static void client_read_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CTL_PORT_ADD:
 	case CTL_PORT_RM:
-		client_error(c, 125, "port forwarding is not available in this supervisor");
+		handle_port(c, t == CTL_PORT_ADD, body, len);
+		c->closing = true;
 		break;
 	default:
 		client_error(c, 125, "unknown request %d", t);
@@ -707,12 +773,6 @@ void session_exec_event(struct session *s, int type, const struct msg_exec_state
 	}
 }
 
-void session_connected(struct session *s, const struct msg_connect *m, int fd)
-{
-	(void)s;
-	(void)m;
-	safe_close(fd);
-}
 
 int session_new(struct run *r, struct supervisor_session *opts, struct session **ret)
 {

@@ -31,5 +31,3 @@ void session_exec_event(struct session *s, int type, const struct msg_exec_state
  * (the client of `start -a` has not attached yet, or a client has output still queued)
  */
 bool session_holding(struct session *s);
-/* session_connected() - MSG_CONNECTED from init: a port forward's inner connection */
-void session_connected(struct session *s, const struct msg_connect *m, int fd);

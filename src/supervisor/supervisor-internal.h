@@ -20,6 +20,7 @@ struct fakeip;
 struct resolver;
 struct proxy;
 struct session;
+struct ports;
 
 struct run {
 	const struct sandbox_spec *spec;
@@ -33,6 +34,8 @@ struct run {
 	struct fakeip *fakeip;
 	struct resolver *resolver;
 	struct proxy *proxy;
+	struct ports *ports; /* -p forwards */
+	const struct supervisor_hooks *hooks;
 
 	/* terminal relay */
 	int master;

@@ -167,6 +167,43 @@ t_expect "rm removes an exited sandbox" 0
 OUT=$("$P" rm "$S-zzz" 2>&1); RC=$?
 t_expect "rm of an unknown sandbox says so" 125 "no sandbox named"
 
+# --- ports ---
+HP=$((20000 + $$ % 20000))
+echo "served-from-the-workspace" > "$WS/index.txt"
+OUT=$(cd "$WS" && "$P" create -p "$HP:8000" --net none "$S-e" python3 -m http.server 8000 --bind 127.0.0.1 2>&1 && "$P" start "$S-e" 2>&1); RC=$?
+t_expect "a sandbox with -p starts" 0
+got=""
+for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$HP/index.txt") && [ -n "$got" ] && break; sleep 0.1; done
+if [ "$got" = served-from-the-workspace ]; then t_ok "-p: a dev server inside is reachable from the host"; else t_fail "-p: dev server reachable" "got '$got'"; fi
+OUT=$("$P" port "$S-e" add "$((HP + 1)):8000" 2>&1); RC=$?
+t_expect "port add forwards another host port" 0 "127.0.0.1:$((HP + 1)):8000"
+got=$(curl -s -m 5 "http://127.0.0.1:$((HP + 1))/index.txt")
+if [ "$got" = served-from-the-workspace ]; then t_ok "the added port works"; else t_fail "the added port works" "got '$got'"; fi
+OUT=$("$P" ls 2>&1); RC=$?
+t_expect "ls shows the forwards" 0 "127.0.0.1:$HP->8000"
+OUT=$("$P" port "$S-e" add "$((HP + 1)):8000" 2>&1); RC=$?
+t_expect "port add refuses a port in use, saying so" 125 "already"
+OUT=$("$P" port "$S-e" add "70000:8000" 2>&1); RC=$?
+t_expect "port add refuses a bad port, naming it" 125 "70000"
+OUT=$("$P" port "$S-e" rm "$HP" 2>&1); RC=$?
+t_expect "port rm" 0
+if curl -s -m 2 "http://127.0.0.1:$HP/index.txt" >/dev/null; then t_fail "a removed port no longer answers"; else t_ok "a removed port no longer answers"; fi
+OUT=$("$P" logs --type port "$S-e" 2>&1); RC=$?
+t_expect "port events are in the audit log" 0 "action=open.*host_port=$((HP + 1))"
+OUT=$("$P" port "$S-e" add "$HP:8001" 2>&1 && curl -s -m 5 "http://127.0.0.1:$HP/" 2>&1); RC=$?
+t_expect_not "a forward to a port nobody listens on gives nothing" "served"
+OUT=$("$P" logs --type port "$S-e" 2>&1); RC=$?
+t_expect "... and is logged as refused" 0 "action=refused.*port=8001"
+"$P" rm -f "$S-e" >/dev/null 2>&1
+# a server that listens on ::1 only, in an ephemeral run
+(cd "$WS" && exec "$P" run -p "$((HP + 2)):8002" --net none -- python3 -m http.server 8002 --bind ::1 >/dev/null 2>&1 </dev/null) &
+rpid=$!
+got=""
+for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$((HP + 2))/index.txt") && [ -n "$got" ] && break; sleep 0.1; done
+if [ "$got" = served-from-the-workspace ]; then t_ok "run -p reaches a server bound to ::1 inside"; else t_fail "run -p to a ::1 server" "got '$got'"; fi
+kill -TERM $rpid 2>/dev/null; wait $rpid 2>/dev/null
+if curl -s -m 1 "http://127.0.0.1:$((HP + 2))/" >/dev/null; then t_fail "the forward ends with the run"; else t_ok "the forward ends with the run"; fi
+
 # --- run --name ---
 OUT=$(cd "$WS" && "$P" run --name "$S-d" -- sh -c 'echo named-run; exit 4' 2>&1 </dev/null); RC=$?
 t_expect "run --name creates, starts and attaches" 4 "named-run"
