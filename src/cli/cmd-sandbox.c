@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -797,6 +798,14 @@ static int stop_one(const char *verb, const char *name, int timeout)
 	r = ctl_request(fd, name, CTL_STOP, &t, sizeof(t), NULL, NULL);
 	if (r < 0)
 		return r;
+	/* the supervisor closes our connection as it exits: wait for that, not by polling */
+	{
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char b[64];
+
+		while (poll(&pfd, 1, (timeout + 10) * 1000) > 0 && recv(fd, b, sizeof(b), 0) > 0)
+			;
+	}
 	lock = sandbox_lock(dir, (timeout + 10) * 1000);
 	if (lock < 0)
 		return log_error_errno(lock, "%s: sandbox '%s' did not stop: %m", verb, name);
