@@ -35,7 +35,12 @@
 #include <json-c/json.h>
 
 #include "proxy/addr.h"
+#include "proxy/inject.h"
 #include "proxy/policy.h"
+#include "store/secrets.h"
+#include "supervisor/sshagent.h"
+#include "tls/ca.h"
+#include "tls/tls.h"
 #include "store/config.h"
 #include "store/paths.h"
 #include "supervisor/audit.h"
@@ -80,16 +85,19 @@ const struct paddock_opt paddock_run_opts[] = {
 	  OPT_ALLOW, NULL },
 	{ "deny", 0, "HOST[:PORT]", false, "deny a host (a deny wins over an allow)", OPT_DENY,
 	  NULL },
-	{ "secret", 0, "NAME", false, "expose a secret as a placeholder (not in this version yet)",
+	{ "secret", 0, "NAME", false,
+	  "expose secret NAME: the sandbox sees a placeholder, the proxy swaps in the value for "
+	  "its hosts",
 	  OPT_SECRET, NULL },
 	{ "publish", 'p', "[IP:]HOSTPORT[:PORT]", false,
-	  "forward a host port (127.0.0.1 unless IP is given) to a port inside (repeatable)", 'p', NULL },
+	  "forward a host port (127.0.0.1 unless IP is given) to a port inside (repeatable)", 'p',
+	  NULL },
 	{ "volume", 'v', "SRC:DST[:ro]", false, "extra bind mount (repeatable)", 'v', "file" },
 	{ "env", 'e', "NAME[=VALUE]", false, "pass or set an environment variable (repeatable)",
 	  'e', NULL },
 	{ "ssh-agent", 0, "confirm", true,
-	  "forward a filtered ssh-agent (not in this version "
-	  "yet)",
+	  "forward a filtered ssh-agent (list and sign only; "
+	  "=confirm asks for every signature)",
 	  OPT_SSH_AGENT, NULL },
 	{ "review", 0, NULL, false,
 	  "put the workspace behind a copy-on-write layer (not in this "
@@ -126,7 +134,7 @@ const struct paddock_opt paddock_run_opts[] = {
 };
 
 static const char *arg_workspace;
-static bool arg_root, arg_tty, arg_interactive, arg_keep_log;
+static bool arg_root, arg_tty, arg_interactive, arg_keep_log, arg_ssh_agent, arg_ssh_confirm;
 
 static const char *opt_name_of(int id)
 {
@@ -170,7 +178,145 @@ static int resolve_volume(const struct plan_input *pin, const struct config_volu
 	return 0;
 }
 
+/*
+ * struct exposed_secret - a secret given to the sandbox: its placeholder goes into the
+ * environment before the sandbox exists; its value is read only after the sandbox's init
+ * was cloned (prepare_placeholders()), so not even init's copy of our memory ever holds it
+ */
+struct exposed_secret {
+	const struct config_secret *cs;
+	char *placeholder;
+	char *value;
+	size_t len;
+};
+
+static void exposed_secrets_free(struct exposed_secret *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].placeholder);
+		if (l[i].value)
+			secret_value_free(l[i].value, l[i].len);
+	}
+	free(l);
+}
+
+/* secrets_prepare() - --secret NAME...: checked against the config, placeholders made */
+static int secrets_prepare(const struct paddock_config *cfg, char **names, enum net_mode net,
+			   struct exposed_secret **ret, size_t *ret_n, char ***env)
+{
+	struct exposed_secret *l = NULL;
+	size_t n = 0;
+	int r;
+
+	STRV_FOREACH (name, names) {
+		_cleanup_free_ char *err = NULL;
+		const struct config_secret *cs;
+
+		r = secret_check_selected(cfg, *name, NULL, &err);
+		if (r < 0) {
+			log_error_errno(r, "run: %s", err ? err : "invalid --secret");
+			goto fail;
+		}
+		if (net == NET_NONE) {
+			r = log_error_errno(EINVAL,
+					    "run: --secret %s: with --net none there is no host to "
+					    "send it to; use --net public or allowlist",
+					    *name);
+			goto fail;
+		}
+		cs = config_secret_find(cfg, *name);
+		l = xreallocarray(l, n + 1, sizeof(*l));
+		l[n] = (struct exposed_secret){ .cs = cs };
+		r = inject_placeholder_new(cs->name, &l[n].placeholder);
+		n++;
+		if (r < 0) {
+			log_error_errno(r, "run: --secret %s: cannot make a placeholder: %m",
+					*name);
+			goto fail;
+		}
+		strv_push(env,
+			  xasprintf("%s=%s", cs->env ? cs->env : cs->name, l[n - 1].placeholder));
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+fail:
+	exposed_secrets_free(l, n);
+	return r;
+}
+
+/*
+ * trust_bundle_prepare() - $DATA/ca/bundle.pem: the host's roots and paddock's CA, rebuilt
+ * when either is newer. Only the certificate reaches the sandbox: the CA (and its key) is
+ * loaded here only to write the bundle, and freed before the sandbox exists.
+ */
+static int trust_bundle_prepare(const char *data_dir, char **ret)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s/bundle.pem", data_dir, CA_DIR_NAME),
+			    *crt = xasprintf("%s/%s/%s", data_dir, CA_DIR_NAME, CA_CERT_NAME),
+			    *err = NULL;
+	struct stat b, c, sys;
+	struct ca *ca = NULL;
+	bool fresh;
+	int r;
+
+	fresh = stat(path, &b) == 0 && stat(crt, &c) == 0 &&
+		(b.st_mtim.tv_sec > c.st_mtim.tv_sec ||
+		 (b.st_mtim.tv_sec == c.st_mtim.tv_sec && b.st_mtim.tv_nsec >= c.st_mtim.tv_nsec));
+	for (const char *const *p = tls_system_bundles; fresh && *p; p++)
+		if (stat(*p, &sys) == 0) {
+			fresh = sys.st_mtim.tv_sec < b.st_mtim.tv_sec;
+			break;
+		}
+	if (fresh) {
+		*ret = TAKE_PTR(path);
+		return 0;
+	}
+	r = ca_load_or_create(data_dir, &ca, &err);
+	if (r < 0)
+		return log_error_errno(r, "run: paddock's CA: %s", err ? err : strerror(-r));
+	r = tls_bundle_write(ca, NULL, path, NULL);
+	ca = ca_free(ca);
+	if (r < 0)
+		return log_error_errno(r, "run: Failed to write the trust bundle '%s': %m", path);
+	if (r == 1)
+		log_warning("run: this host has no CA bundle (install ca-certificates): inside the "
+			    "sandbox only intercepted TLS connections will verify");
+	*ret = TAKE_PTR(path);
+	return 0;
+}
+
+/* ssh_agent_prepare() - --ssh-agent: the user's agent, and the filter's options */
+static int ssh_agent_prepare(const struct paddock_config *cfg, bool confirm,
+			     const char **ret_upstream, struct sshagent_opts *o)
+{
+	const char *sock = getenv("SSH_AUTH_SOCK");
+
+	if (!sock || sock[0] != '/')
+		return log_error_errno(ENOENT,
+				       "run: --ssh-agent: SSH_AUTH_SOCK is not set: start an agent "
+				       "(eval $(ssh-agent); ssh-add) or run paddock where one is");
+	if (access(sock, W_OK) < 0)
+		return log_error_errno(errno, "run: --ssh-agent: SSH_AUTH_SOCK '%s': %m", sock);
+	*o = (struct sshagent_opts){
+		.allowed_keys = cfg->ssh_keys,
+		.confirm_timeout_ms = cfg->ssh_confirm_timeout * 1000,
+	};
+	if (confirm) {
+		if (!cfg->ssh_confirm)
+			return log_error_errno(
+				EINVAL, "run: --ssh-agent=confirm needs a command that asks "
+					"you: set \"ssh_agent\": {\"confirm\": [\"ssh-askpass\"]} "
+					"(or zenity, or a tmux popup script) in your config");
+		o->confirm_argv = cfg->ssh_confirm;
+	}
+	*ret_upstream = sock;
+	return 0;
+}
+
 struct prepare_ctx {
+	struct exposed_secret *secrets;
+	size_t n_secrets;
 	struct runstate *rs;
 	const char *runtime, *workspace;
 	int ws_fd;
@@ -187,6 +333,18 @@ static int prepare_placeholders(void *userdata)
 	struct prepare_ctx *pc = userdata;
 	const char *bad = NULL;
 	int r;
+
+	/* the sandbox's init exists now: only from here on may real secret values be read */
+	for (size_t i = 0; i < pc->n_secrets; i++) {
+		struct exposed_secret *e = &pc->secrets[i];
+		_cleanup_free_ char *err = NULL;
+
+		r = secret_resolve(e->cs, &e->value, &e->len, &err);
+		if (r < 0) {
+			*pc->lock_fd = safe_close(*pc->lock_fd);
+			return log_error_errno(r, "run: %s%s", "", err ? err : strerror(-r));
+		}
+	}
 
 	r = runstate_create(pc->rs, pc->runtime, pc->workspace, pc->ws_fd, pc->protect);
 	if (r < 0)
@@ -342,7 +500,13 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
 			    *config_dir = NULL, *err = NULL;
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
-				 **add_hosts = NULL, **publish = NULL;
+				 **add_hosts = NULL, **publish = NULL, **secret_names = NULL;
+	struct exposed_secret *secrets = NULL;
+	size_t n_secrets = 0;
+	struct sshagent_opts agent_opts = {};
+	const char *agent_upstream = NULL;
+	_cleanup_free_ char *ca_bundle = NULL;
+	const char *bundle_inside = NULL;
 	_cleanup_(policy_freep) struct policy *policy = NULL;
 	_cleanup_free_ char *log_name = NULL;
 	struct audit *audit = NULL;
@@ -412,9 +576,20 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			strv_extend(&publish, optarg);
 			break;
 		}
-		case OPT_PROFILE:
 		case OPT_SECRET:
+			if (!strv_contains(secret_names, optarg))
+				strv_extend(&secret_names, optarg);
+			break;
 		case OPT_SSH_AGENT:
+			if (optarg && !streq(optarg, "confirm"))
+				return log_error_errno(EINVAL,
+						       "run: --ssh-agent=%s: the only value is "
+						       "'confirm' (ask for every signature)",
+						       optarg);
+			arg_ssh_agent = true;
+			arg_ssh_confirm = optarg != NULL;
+			break;
+		case OPT_PROFILE:
 		case OPT_REVIEW:
 			return refuse_not_yet(c);
 		case OPT_NAME:
@@ -626,6 +801,31 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		strv_push(&env_extra, cfg->env[i].value ? xasprintf("%s=%s", cfg->env[i].name,
 								    cfg->env[i].value)
 							: xstrdup(cfg->env[i].name));
+	r = secrets_prepare(cfg, secret_names, spec.net, &secrets, &n_secrets, &env_extra);
+	if (r < 0)
+		goto out;
+	if (spec.net != NET_NONE && (n_secrets > 0 || cfg->n_inspect > 0)) {
+		/* interception: the sandbox trusts paddock's CA, and only the sandbox does */
+		r = trust_bundle_prepare(data_dir, &ca_bundle);
+		if (r < 0)
+			goto out;
+		{
+			bool sys = access(TLS_BUNDLE_SANDBOX_PATH, F_OK) == 0;
+			const char *inside = sys ? TLS_BUNDLE_SANDBOX_PATH
+						 : SANDBOX_SSH_AGENT_DIR "/ca-bundle.pem";
+
+			bundle_inside = inside;
+			for (const char *const *e = tls_bundle_env; *e; e++)
+				strv_push(&env_extra, xasprintf("%s=%s", *e, inside));
+		}
+	}
+	if (arg_ssh_agent) {
+		r = ssh_agent_prepare(cfg, arg_ssh_confirm, &agent_upstream, &agent_opts);
+		if (r < 0)
+			goto out;
+		spec.ssh_agent = true;
+		strv_push(&env_extra, xasprintf("SSH_AUTH_SOCK=%s", SANDBOX_SSH_AGENT_PATH));
+	}
 	{
 		struct env_input ein = {
 			.host = environ,
@@ -671,6 +871,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		log_error_errno(r, "run: Failed to plan the sandbox's filesystem: %m");
 		goto out;
 	}
+	if (ca_bundle)
+		sandbox_spec_add_mount(&spec, MOUNT_BIND_RO, ca_bundle, bundle_inside, 0, false);
 	if (sess) {
 		r = home_sanitize(sess->home_src, home, &spec);
 		if (r < 0)
@@ -684,6 +886,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 
 	{
 		struct prepare_ctx pc = {
+			.secrets = secrets,
+			.n_secrets = n_secrets,
 			.rs = &rs,
 			.runtime = runtime,
 			.workspace = workspace,
@@ -698,8 +902,14 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.audit = audit_sink,
 			.audit_userdata = audit,
 			.publish = publish,
+			.ssh_agent_upstream = agent_upstream,
+			.ssh_agent = arg_ssh_agent ? &agent_opts : NULL,
 		};
 		struct supervisor_session ss = {};
+
+		agent_opts.audit = audit_sink;
+		agent_opts.audit_userdata = audit;
+		agent_opts.sandbox = sess ? sess->name : NULL;
 		uint64_t oom_kills = 0;
 		struct json_object *f = json_object_new_object();
 		struct json_object *av = json_object_new_array();
@@ -781,6 +991,7 @@ out:
 	free(volumes);
 	protect_set_free(&protect);
 	sandbox_spec_free(&spec);
+	exposed_secrets_free(secrets, n_secrets);
 	return r;
 }
 

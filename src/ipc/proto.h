@@ -24,13 +24,13 @@ enum msg_type {
 	MSG_SIGNAL,      /* supervisor -> init: signal every process of the sandbox */
 	MSG_READY,       /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
 	MSG_LISTENER,    /* init -> supervisor: a socket made in the sandbox's netns (fd) */
-	MSG_EXEC,        /* supervisor -> init: start another command (struct msg_exec, 0 or 3 fds) */
-	MSG_EXEC_PTY,    /* init -> supervisor: the pty master of an exec (msg_exec_state, fd) */
+	MSG_EXEC,     /* supervisor -> init: start another command (struct msg_exec, 0 or 3 fds) */
+	MSG_EXEC_PTY, /* init -> supervisor: the pty master of an exec (msg_exec_state, fd) */
 	MSG_EXEC_STARTED, /* init -> supervisor: an exec runs, or failed (struct msg_exec_state) */
-	MSG_EXEC_EXIT,   /* init -> supervisor: an exec ended (struct msg_exec_state) */
-	MSG_EXEC_SIGNAL, /* supervisor -> init: signal an exec's process group */
-	MSG_CONNECT,     /* supervisor -> init: connect to a port inside (struct msg_connect) */
-	MSG_CONNECTED,   /* init -> supervisor: the connection (fd), or the error */
+	MSG_EXEC_EXIT,    /* init -> supervisor: an exec ended (struct msg_exec_state) */
+	MSG_EXEC_SIGNAL,  /* supervisor -> init: signal an exec's process group */
+	MSG_CONNECT,      /* supervisor -> init: connect to a port inside (struct msg_connect) */
+	MSG_CONNECTED,    /* init -> supervisor: the connection (fd), or the error */
 	_MSG_TYPE_MAX,
 };
 
@@ -66,6 +66,7 @@ enum msg_listener_kind {
 	LISTENER_TRANSPARENT = 1, /* TCP, every captured connection */
 	LISTENER_HTTP_PROXY,      /* TCP, HTTP_PROXY/HTTPS_PROXY */
 	LISTENER_DNS,             /* UDP, resolv.conf */
+	LISTENER_SSH_AGENT,       /* unix, SSH_AUTH_SOCK inside (--ssh-agent) */
 };
 
 struct msg_listener {

@@ -37,6 +37,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -116,6 +117,29 @@ static void send_listener(int sock, int kind, int fd)
 	(void)close(fd);
 	if (r < 0)
 		_exit(1);
+}
+
+/*
+ * agent_listen() - the socket of --ssh-agent, in the sandbox's own /run: the supervisor
+ * serves it (a filter in front of the user's agent); 0600, for the command's uid
+ */
+static int agent_listen(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SANDBOX_SSH_AGENT_PATH };
+	int fd, r;
+
+	if (mkdir(SANDBOX_SSH_AGENT_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(SANDBOX_SSH_AGENT_PATH, 0600) < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static int loopback_up(void)
@@ -534,6 +558,12 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	r = mount_build_root(spec, wait_ready, &rd, &step, &err_path);
 	if (r < 0)
 		init_fail(sock, step, r, err_path);
+	if (spec->ssh_agent) {
+		r = agent_listen();
+		if (r < 0)
+			init_fail(sock, STEP_SSH_AGENT, r, SANDBOX_SSH_AGENT_PATH);
+		send_listener(sock, LISTENER_SSH_AGENT, r);
+	}
 
 	if (spec->tty) {
 		int master = open_pty(slave_buf, sizeof(slave_buf), go.ws_row, go.ws_col);

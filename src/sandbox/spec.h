@@ -38,6 +38,10 @@ struct sandbox_mount {
 	bool optional; /* skip silently when @src does not exist */
 };
 
+/* where --ssh-agent's socket is inside (SSH_AUTH_SOCK) */
+#define SANDBOX_SSH_AGENT_DIR  "/run/paddock"
+#define SANDBOX_SSH_AGENT_PATH SANDBOX_SSH_AGENT_DIR "/ssh-agent.sock"
+
 enum net_mode {
 	NET_PUBLIC,
 	NET_ALLOWLIST,
@@ -68,6 +72,7 @@ struct sandbox_spec {
 	bool interactive; /* keep stdin open (pipe mode); a tty is always interactive */
 
 	enum net_mode net;
+	bool ssh_agent; /* --ssh-agent: init listens at SANDBOX_SSH_AGENT_PATH for the supervisor */
 	struct limits_plan limits; /* what enforces --memory, --pids, --cpus (limits.c) */
 	int cgroup_fd;             /* host side: the sandbox's cgroup, init is cloned into it; or
 				    * -1 (only read by sandbox_spawn()) */

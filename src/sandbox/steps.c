@@ -11,6 +11,7 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_HOSTNAME] = "set the hostname",
 	[STEP_LOOPBACK] = "bring up the loopback interface",
 	[STEP_NETWORK] = "set up the network capture",
+	[STEP_SSH_AGENT] = "create the ssh-agent socket",
 	[STEP_MOUNT_PRIVATE] = "make the mount namespace private",
 	[STEP_MOUNT_BASE] = "mount the setup tmpfs on",
 	[STEP_PIVOT_BASE] = "pivot into the setup tmpfs",

@@ -37,6 +37,7 @@ enum init_step {
 	STEP_CAPS,
 	STEP_SECCOMP,
 	STEP_EXEC,
+	STEP_SSH_AGENT,
 	_STEP_MAX,
 };
 

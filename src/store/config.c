@@ -64,6 +64,7 @@ enum {
 	KEY_SPLICE = 1 << 12,
 	KEY_TLS = 1 << 13,
 	KEY_SECRETS = 1 << 14,
+	KEY_SSH_AGENT = 1 << 15,
 };
 
 /*
@@ -228,6 +229,8 @@ static void config_done(struct paddock_config *c)
 		host_rule_done(&c->splice[i]);
 	free(c->splice);
 	strv_free(c->tls_upstream_ca);
+	strv_free(c->ssh_confirm);
+	strv_free(c->ssh_keys);
 	for (size_t i = 0; i < c->n_secrets; i++)
 		secret_done(&c->secrets[i]);
 	free(c->secrets);
@@ -950,6 +953,72 @@ static int key_tls(struct ctx *x, struct layer *l, const char *key, struct json_
 	return 0;
 }
 
+/* "ssh_agent": {"confirm": ["cmd", "arg"], "keys": ["SHA256:..."], "timeout": 30} */
+static int key_ssh_agent(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	int r = expect_type(x, key, o, json_type_object,
+			    "an object {\"confirm\": [...], \"keys\": [...], \"timeout\": N}");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(o, name, val)
+	{
+		_cleanup_free_ char *k = xasprintf("%s.%s", key, name);
+		char ***list;
+
+		if (streq(name, "timeout")) {
+			r = expect_type(x, k, val, json_type_int, "an integer number of seconds");
+			if (r < 0)
+				return r;
+			if (json_object_get_int64(val) < 1 || json_object_get_int64(val) > 600)
+				return ctx_error(x, k, "expected 1 to 600 seconds");
+			l->v.ssh_confirm_timeout = (unsigned)json_object_get_int64(val);
+			continue;
+		}
+		if (streq(name, "confirm"))
+			list = &l->v.ssh_confirm;
+		else if (streq(name, "keys"))
+			list = &l->v.ssh_keys;
+		else {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key,
+					 "unknown key %s (expected confirm, keys or timeout)", q);
+		}
+		r = expect_type(x, k, val, json_type_array,
+				streq(name, "confirm") ? "a command as an array of strings"
+						       : "an array of \"SHA256:...\" fingerprints");
+		if (r < 0)
+			return r;
+		if (json_object_array_length(val) == 0)
+			return ctx_error(x, k, "an empty list; leave the key out instead");
+		strv_free(*list);
+		*list = NULL;
+		for (size_t i = 0; i < json_object_array_length(val); i++) {
+			_cleanup_free_ char *ki = xasprintf("%s[%zu]", k, i);
+			const char *v;
+
+			r = json_str(x, ki, json_object_array_get_idx(val, i), &v);
+			if (r < 0)
+				return r;
+			if (list == &l->v.ssh_keys &&
+			    (strncmp(v, "SHA256:", 7) != 0 || strlen(v) != 7 + 43)) {
+				_cleanup_free_ char *q = quote(v, strlen(v));
+
+				return ctx_error(
+					x, ki,
+					"%s is not a key fingerprint (expected SHA256: and "
+					"43 base64 characters, as 'ssh-add -l' prints)",
+					q);
+			}
+			if (!*v)
+				return ctx_error(x, ki, "an empty string");
+			strv_extend(list, v);
+		}
+	}
+	return 0;
+}
+
 /* ---- secrets --------------------------------------------------------------------------------- */
 
 static const char *const secret_from_names[_SECRET_FROM_MAX] = {
@@ -1311,6 +1380,9 @@ static const struct key_def keys[] = {
 	{ "splice", KEY_SPLICE, false, key_splice,
 	  "cannot be set by a project config: splicing a host hides its traffic from the proxy "
 	  "(secret leak checks, inspection); list it in your own config" },
+	{ "ssh_agent", KEY_SSH_AGENT, false, key_ssh_agent,
+	  "cannot be set by a project config: it decides which of your keys sign and who "
+	  "confirms; set it in your own config" },
 	{ "tls", KEY_TLS, false, key_tls,
 	  "cannot be set by a project config: tls.upstream_ca would add a CA that the proxy "
 	  "trusts for real servers; list it in your own config" },
@@ -1398,6 +1470,16 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 		rules_add(&c->splice, &c->n_splice, &l->v.splice[i]);
 	STRV_FOREACH (p, l->v.tls_upstream_ca)
 		protect_add(&c->tls_upstream_ca, *p);
+	if (l->v.ssh_confirm) {
+		strv_free(c->ssh_confirm);
+		c->ssh_confirm = TAKE_PTR(l->v.ssh_confirm);
+	}
+	if (l->v.ssh_keys) {
+		strv_free(c->ssh_keys);
+		c->ssh_keys = TAKE_PTR(l->v.ssh_keys);
+	}
+	if (l->v.ssh_confirm_timeout)
+		c->ssh_confirm_timeout = l->v.ssh_confirm_timeout;
 	STRV_FOREACH (p, l->secrets_null)
 		secret_remove(c, *p);
 	for (size_t i = 0; i < l->v.n_secrets; i++) {
@@ -1922,6 +2004,17 @@ char *config_to_json(const struct paddock_config *c)
 		(void)json_object_object_add(o, "tls", tls);
 	}
 	(void)json_object_object_add(o, "secrets", secrets_to_json(c));
+	{
+		struct json_object *sa = json_object_new_object();
+
+		(void)json_object_object_add(sa, "confirm", strv_to_json(c->ssh_confirm));
+		(void)json_object_object_add(sa, "keys", strv_to_json(c->ssh_keys));
+		(void)json_object_object_add(
+			sa, "timeout",
+			c->ssh_confirm_timeout ? json_object_new_int((int)c->ssh_confirm_timeout)
+					       : NULL);
+		(void)json_object_object_add(o, "ssh_agent", sa);
+	}
 	(void)json_object_object_add(o, "sources", strv_to_json(c->sources));
 	(void)json_object_object_add(
 		o, "project", c->project_file ? json_object_new_string(c->project_file) : NULL);

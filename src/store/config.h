@@ -132,6 +132,9 @@ struct paddock_config {
 	struct host_rule *splice;
 	size_t n_splice;
 	char **tls_upstream_ca;
+	char **ssh_confirm;           /* ssh_agent.confirm: the confirmation command (argv) */
+	char **ssh_keys;              /* ssh_agent.keys: the only keys exposed ("SHA256:...") */
+	unsigned ssh_confirm_timeout; /* ssh_agent.timeout: seconds; 0 = the default */
 	struct config_secret *secrets;
 	size_t n_secrets;
 	char **secrets_removed;

@@ -46,6 +46,7 @@
 #include "proxy/proxy.h"
 #include "proxy/resolver.h"
 #include "ports.h"
+#include "sshagent.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
@@ -309,7 +310,7 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		r->master = mfd;
 		break;
 	case MSG_LISTENER:
-		if (!r->proxy) {
+		if (!r->proxy && !(body.listener.kind == LISTENER_SSH_AGENT && r->agent)) {
 			(void)close(mfd);
 			log_error("unexpected network listener from the sandbox's init");
 			break;
@@ -321,6 +322,8 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 					? proxy_add_http_listener(r->proxy, mfd)
 				: body.listener.kind == LISTENER_DNS
 					? proxy_add_dns_socket(r->proxy, mfd)
+				: body.listener.kind == LISTENER_SSH_AGENT && r->agent
+					? sshagent_add_listener(r->agent, mfd)
 					: (close(mfd), -EBADMSG);
 
 			if (q < 0) {
@@ -656,6 +659,14 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 	}
 
 	r.hooks = hooks;
+	if (hooks && hooks->ssh_agent) {
+		q = sshagent_new(r.base, hooks->ssh_agent_upstream, hooks->ssh_agent, &r.agent);
+		if (q < 0) {
+			log_error_errno(q, "Failed to set up the ssh-agent filter for '%s': %m",
+					hooks->ssh_agent_upstream);
+			goto out;
+		}
+	}
 	if (ports_setup(&r, hooks) < 0) {
 		q = -EADDRINUSE;
 		goto out;
@@ -744,6 +755,8 @@ out:
 		session_free(r.sess);
 	}
 	r.ports = ports_free(r.ports);
+	if (r.agent)
+		sshagent_free(r.agent);
 	safe_close(r.sock);
 	safe_close(r.master);
 	proxy_free(r.proxy);

@@ -8,6 +8,7 @@
 
 struct json_object;
 struct policy;
+struct sshagent_opts;
 
 /*
  * supervisor_run() - start the sandbox of @spec and stay with it until its command exits:
@@ -30,6 +31,10 @@ struct supervisor_hooks {
 	const struct policy *policy;
 	void (*audit)(void *userdata, const char *type, struct json_object *fields);
 	void *audit_userdata;
+
+	/* --ssh-agent: the user's agent and the filter's options (NULL: none) */
+	const char *ssh_agent_upstream;
+	const struct sshagent_opts *ssh_agent;
 
 	/* -p: port forwards, each valid for port_spec_parse() */
 	char **publish;

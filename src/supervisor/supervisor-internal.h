@@ -21,6 +21,7 @@ struct resolver;
 struct proxy;
 struct session;
 struct ports;
+struct sshagent;
 
 struct run {
 	const struct sandbox_spec *spec;
@@ -34,7 +35,8 @@ struct run {
 	struct fakeip *fakeip;
 	struct resolver *resolver;
 	struct proxy *proxy;
-	struct ports *ports; /* -p forwards */
+	struct ports *ports;    /* -p forwards */
+	struct sshagent *agent; /* --ssh-agent */
 	const struct supervisor_hooks *hooks;
 
 	/* terminal relay */
