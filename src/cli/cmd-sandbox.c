@@ -672,11 +672,32 @@ static struct json_object *sandbox_describe(const char *name)
 		if (json_object_object_get_ex(cfg, "created", &v))
 			json_object_object_add(o, "created", json_object_get(v));
 	}
-	json_object_object_add(o, "agent", json_object_new_string("-"));
+	if (info && json_object_object_get_ex(info, "agent", &v))
+		json_object_object_add(o, "agent", json_object_get(v));
+	else if (state == SANDBOX_EXITED || state == SANDBOX_STOPPED) {
+		struct json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "state", json_object_new_string("exited"));
+		json_object_object_add(a, "symbol", json_object_new_string("■"));
+		if (json_int(st, "status", -1) >= 0)
+			json_object_object_add(a, "code",
+					       json_object_new_int64(json_int(st, "status", -1)));
+		json_object_object_add(o, "agent", a);
+	}
 	json_object_put(st);
 	json_object_put(cfg);
 	json_object_put(info);
 	return o;
+}
+
+/* agent_of() - the agent's state in a sandbox_describe() object, "-" when none */
+static const char *agent_of(struct json_object *o)
+{
+	struct json_object *a, *v;
+
+	if (json_object_object_get_ex(o, "agent", &a) && json_object_object_get_ex(a, "state", &v))
+		return json_object_get_string(v);
+	return "-";
 }
 
 static int cmd_ls_exec(int argc, char **argv)
@@ -752,8 +773,8 @@ static int cmd_ls_exec(int argc, char **argv)
 					json_object_get_string(json_object_array_get_idx(v, k)));
 		}
 		printf("%-20s %-12s %-8s %-8s %-16s %s\n",
-		       json_object_get_string(json_object_object_get(o, "name")), state, "-", up,
-		       ports,
+		       json_object_get_string(json_object_object_get(o, "name")), state,
+		       agent_of(o), up, ports,
 		       strempty(json_object_get_string(json_object_object_get(o, "workspace"))));
 	}
 	json_object_put(all);
@@ -1117,8 +1138,9 @@ static int cmd_port_exec(int argc, char **argv)
 					       "port NAME [add|rm] [IP:]HOSTPORT[:PORT]",
 					       action);
 		if (optind + 2 >= argc)
-			return log_error_errno(EINVAL, "port: %s needs a port, e.g. 'paddock port "
-						       "%s %s 8080:3000'",
+			return log_error_errno(EINVAL,
+					       "port: %s needs a port, e.g. 'paddock port "
+					       "%s %s 8080:3000'",
 					       action, name, action);
 		if (optind + 3 < argc)
 			return log_error_errno(EINVAL, "port: too many arguments");
@@ -1138,7 +1160,8 @@ static int cmd_port_exec(int argc, char **argv)
 			return r;
 		if (o && json_object_object_get_ex(o, "ports", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++)
-				printf("%s\n", json_object_get_string(json_object_array_get_idx(v, i)));
+				printf("%s\n",
+				       json_object_get_string(json_object_array_get_idx(v, i)));
 		json_object_put(o);
 		return 0;
 	}
@@ -1168,4 +1191,130 @@ const struct paddock_cmd paddock_cmd_port = {
 	.max_args = 3,
 	.complete_args = "sandbox",
 	.exec = cmd_port_exec,
+};
+
+/* --- status --- */
+
+enum { OPT_FORMAT = OPT_LONG_BASE + 200, OPT_WATCH };
+
+static const struct paddock_opt status_opts[] = {
+	{ "format", 0, "FORMAT", false,
+	  "text (default), tmux (one compact line for a status bar) or json", OPT_FORMAT,
+	  "text tmux json" },
+	{ "watch", 'w', NULL, false, "print again whenever something changes (until interrupted)",
+	  'w', NULL },
+	{},
+};
+
+/* status_render() - the running sandboxes (or @only) in @format; a new string */
+static char *status_render(const char *format, char **only)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	struct json_object *all = json_object_new_array();
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (sandbox_list(&names) < 0)
+		names = NULL;
+	f = open_memstream(&out, &size);
+	if (!f) {
+		json_object_put(all);
+		return NULL;
+	}
+	STRV_FOREACH (n, names) {
+		struct json_object *o, *v;
+		const char *st;
+
+		if (only && *only && !strv_contains(only, *n))
+			continue;
+		o = sandbox_describe(*n);
+		st = json_object_object_get_ex(o, "state", &v) ? json_object_get_string(v) : "";
+		if (!(only && *only) && !streq(st, "running") && !streq(st, "suspended")) {
+			json_object_put(o);
+			continue;
+		}
+		json_object_array_add(all, o);
+	}
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		struct json_object *o = json_object_array_get_idx(all, i), *a, *v;
+		const char *name = json_object_get_string(json_object_object_get(o, "name"));
+		const char *st = json_object_get_string(json_object_object_get(o, "state"));
+		const char *sym = "-";
+
+		if (json_object_object_get_ex(o, "agent", &a) &&
+		    json_object_object_get_ex(a, "symbol", &v))
+			sym = json_object_get_string(v);
+		if (streq(format, "tmux"))
+			fprintf(f, "%s%s%s", i ? " " : "", name,
+				streq(st, "suspended") ? "⏸" : sym);
+		else if (streq(format, "text"))
+			fprintf(f, "%-20s %-10s %s\n", name, st, agent_of(o));
+	}
+	if (streq(format, "json"))
+		fprintf(f, "%s",
+			json_object_to_json_string_ext(
+				all, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!streq(format, "text"))
+		fputc('\n', f);
+	json_object_put(all);
+	(void)fclose(f);
+	return out;
+}
+
+static int cmd_status_exec(int argc, char **argv)
+{
+	const struct paddock_cmd *self = cmd_find("status");
+	const char *format = "text";
+	bool watch = false;
+	_cleanup_free_ char *last = NULL;
+	int c;
+
+	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+		switch (c) {
+		case 'h':
+			return 0;
+		case 'w':
+			watch = true;
+			break;
+		case OPT_FORMAT:
+			if (!streq(optarg, "text") && !streq(optarg, "tmux") &&
+			    !streq(optarg, "json"))
+				return log_error_errno(
+					EINVAL,
+					"status: --format '%s': expected text, tmux or "
+					"json",
+					optarg);
+			format = optarg;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	for (;;) {
+		char *now = status_render(format, argv + optind);
+
+		if (!now)
+			return log_error_errno(ENOMEM, "status: out of memory");
+		if (!last || !streq(last, now)) {
+			fputs(now, stdout);
+			(void)fflush(stdout);
+		}
+		free(last);
+		last = now;
+		if (!watch)
+			return 0;
+		(void)usleep(500 * 1000);
+	}
+}
+
+const struct paddock_cmd paddock_cmd_status = {
+	.name = "status",
+	.usage = "[--format text|tmux|json] [--watch] [NAME...]",
+	.summary = "What each sandbox's agent is doing (thinking, running, waiting, idle)",
+	.opts = status_opts,
+	.min_args = 0,
+	.max_args = -1,
+	.complete_args = "sandbox",
+	.exec = cmd_status_exec,
 };

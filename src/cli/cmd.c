@@ -20,7 +20,7 @@ extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_logs, paddock_cmd_v
 	paddock_cmd_doctor, paddock_cmd_completion, paddock_cmd_help, paddock_cmd_create,
 	paddock_cmd_start, paddock_cmd_attach, paddock_cmd_exec, paddock_cmd_ls, paddock_cmd_stop,
 	paddock_cmd_suspend, paddock_cmd_resume, paddock_cmd_rm, paddock_cmd_reset,
-	paddock_cmd_secret, paddock_cmd_port;
+	paddock_cmd_secret, paddock_cmd_port, paddock_cmd_status;
 extern const struct paddock_cmd paddock_cmd_ca;
 
 /* one command a line */
@@ -38,6 +38,7 @@ const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_rm,
 	&paddock_cmd_reset,
 	&paddock_cmd_port,
+	&paddock_cmd_status,
 	&paddock_cmd_logs,
 	&paddock_cmd_ca,
 	&paddock_cmd_secret,

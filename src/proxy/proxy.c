@@ -310,3 +310,10 @@ struct proxy *proxy_free(struct proxy *p)
 	free(p);
 	return NULL;
 }
+
+bool proxy_llm_busy(const struct proxy *p)
+{
+	/* connected to the LLM host rules once the interception lands (issue 7 + 4) */
+	(void)p;
+	return false;
+}

@@ -18,6 +18,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -125,6 +126,12 @@ int proxy_add_http_listener(struct proxy *p, int fd);
  * Return: as proxy_add_transparent_listener().
  */
 int proxy_add_dns_socket(struct proxy *p, int fd);
+
+/*
+ * proxy_llm_busy() - a request to one of the sandbox's LLM hosts (proxy_set_llm_hosts()) is in
+ * flight: the agent is "thinking" (SPEC.md section 7)
+ */
+bool proxy_llm_busy(const struct proxy *p);
 
 /* proxy_conn_count() - connections open now (accepted and not yet closed) */
 unsigned proxy_conn_count(const struct proxy *p);

@@ -65,6 +65,7 @@ enum {
 	KEY_TLS = 1 << 13,
 	KEY_SECRETS = 1 << 14,
 	KEY_SSH_AGENT = 1 << 15,
+	KEY_LLM_HOSTS = 1 << 16,
 };
 
 /*
@@ -231,6 +232,9 @@ static void config_done(struct paddock_config *c)
 	strv_free(c->tls_upstream_ca);
 	strv_free(c->ssh_confirm);
 	strv_free(c->ssh_keys);
+	for (size_t i = 0; i < c->n_llm_hosts; i++)
+		host_rule_done(&c->llm_hosts[i]);
+	free(c->llm_hosts);
 	for (size_t i = 0; i < c->n_secrets; i++)
 		secret_done(&c->secrets[i]);
 	free(c->secrets);
@@ -913,6 +917,11 @@ static int key_inspect(struct ctx *x, struct layer *l, const char *key, struct j
 	return key_rules(x, key, o, &l->v.inspect, &l->v.n_inspect);
 }
 
+static int key_llm_hosts(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	return key_rules(x, key, o, &l->v.llm_hosts, &l->v.n_llm_hosts);
+}
+
 static int key_splice(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
 {
 	return key_rules(x, key, o, &l->v.splice, &l->v.n_splice);
@@ -1374,7 +1383,8 @@ static const struct key_def keys[] = {
 	{ "secrets", KEY_SECRETS, true, key_secrets },
 	{ "publish", 0, false, NULL },
 	{ "profiles", 0, false, NULL },
-	{ "llm_hosts", 0, false, NULL },
+	/* only tells `paddock status` what "thinking" is: a project may name its model's API */
+	{ "llm_hosts", KEY_LLM_HOSTS, true, key_llm_hosts },
 	/* terminating TLS for more hosts only adds checks: a project may ask for it */
 	{ "inspect", KEY_INSPECT, true, key_inspect },
 	{ "splice", KEY_SPLICE, false, key_splice,
@@ -1470,6 +1480,8 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 		rules_add(&c->splice, &c->n_splice, &l->v.splice[i]);
 	STRV_FOREACH (p, l->v.tls_upstream_ca)
 		protect_add(&c->tls_upstream_ca, *p);
+	for (size_t i = 0; i < l->v.n_llm_hosts; i++)
+		rules_add(&c->llm_hosts, &c->n_llm_hosts, &l->v.llm_hosts[i]);
 	if (l->v.ssh_confirm) {
 		strv_free(c->ssh_confirm);
 		c->ssh_confirm = TAKE_PTR(l->v.ssh_confirm);
@@ -1618,6 +1630,8 @@ static void merge_project(struct paddock_config *c, struct layer *l)
 		protect_add(&c->protect, *p);
 	for (size_t i = 0; i < l->v.n_inspect; i++)
 		rules_add(&c->inspect, &c->n_inspect, &l->v.inspect[i]);
+	for (size_t i = 0; i < l->v.n_llm_hosts; i++)
+		rules_add(&c->llm_hosts, &c->n_llm_hosts, &l->v.llm_hosts[i]);
 	STRV_FOREACH (p, l->secrets_null) {
 		secret_remove(c, *p);
 		if (!strv_contains(c->secrets_removed, *p))
@@ -1997,6 +2011,8 @@ char *config_to_json(const struct paddock_config *c)
 	(void)json_object_object_add(o, "protect", strv_to_json(c->protect));
 	(void)json_object_object_add(o, "inspect", rules_to_json(c->inspect, c->n_inspect, -1));
 	(void)json_object_object_add(o, "splice", rules_to_json(c->splice, c->n_splice, -1));
+	(void)json_object_object_add(o, "llm_hosts",
+				     rules_to_json(c->llm_hosts, c->n_llm_hosts, -1));
 	{
 		struct json_object *tls = json_object_new_object();
 

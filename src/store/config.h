@@ -132,6 +132,8 @@ struct paddock_config {
 	struct host_rule *splice;
 	size_t n_splice;
 	char **tls_upstream_ca;
+	struct host_rule *llm_hosts; /* the agent's model APIs: a request there is "thinking" */
+	size_t n_llm_hosts;
 	char **ssh_confirm;           /* ssh_agent.confirm: the confirmation command (argv) */
 	char **ssh_keys;              /* ssh_agent.keys: the only keys exposed ("SHA256:...") */
 	unsigned ssh_confirm_timeout; /* ssh_agent.timeout: seconds; 0 = the default */

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <limits.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -153,6 +154,10 @@ static void pty_read_cb(struct bufferevent *bev, void *arg)
 	struct run *r = arg;
 
 	if (r->sess) {
+		struct timespec ts;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		r->last_output_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 		/* a session keeps reading: output goes to the ring and whoever is attached */
 		session_output(r->sess, bufferevent_get_input(bev));
 		return;

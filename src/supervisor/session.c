@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -45,6 +46,8 @@
 #include "ipc/ctl.h"
 #include "ipc/msg.h"
 #include "ports.h"
+#include "proxy/proxy.h"
+#include "status.h"
 #include "proxy/addr.h"
 #include "sandbox/steps.h"
 #include "session.h"
@@ -88,6 +91,7 @@ struct session {
 	size_t n_clients;
 	uint32_t next_exec_id;
 	time_t started;
+	uint64_t started_ms; /* CLOCK_MONOTONIC */
 	bool main_exited;
 	int main_status;
 	bool attached_once;
@@ -222,6 +226,44 @@ static struct json_object *ports_json(struct run *r)
 	return a;
 }
 
+/* agent_json() - what the agent does now (SPEC.md section 7) */
+static struct json_object *agent_json(struct session *s)
+{
+	struct run *r = s->r;
+	struct json_object *o = json_object_new_object();
+	enum agent_state st;
+
+	if (s->main_exited || r->exited) {
+		st = AGENT_EXITED;
+		json_object_object_add(o, "code",
+				       json_object_new_int(WIFEXITED(s->main_status)
+								   ? WEXITSTATUS(s->main_status)
+							   : WIFSIGNALED(s->main_status)
+								   ? 128 + WTERMSIG(s->main_status)
+								   : 125));
+	} else if (r->suspended || r->master < 0)
+		st = AGENT_IDLE;
+	else {
+		struct agent_probe p = {};
+		struct timespec ts;
+		uint64_t now;
+		int n = 0;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		p.agent = tcgetsid(r->master);
+		p.fg = tcgetpgrp(r->master);
+		if (ioctl(r->master, TIOCGPTN, &n) == 0)
+			p.tty_rdev = makedev(136 + ((unsigned)n >> 8), (unsigned)n & 0xff);
+		p.silent_ms = now - (r->last_output_ms ? r->last_output_ms : s->started_ms);
+		p.thinking = r->proxy && proxy_llm_busy(r->proxy);
+		st = p.agent > 0 ? agent_state_compute(&p) : AGENT_IDLE;
+	}
+	json_object_object_add(o, "state", json_object_new_string(agent_state_to_string(st)));
+	json_object_object_add(o, "symbol", json_object_new_string(agent_state_symbol(st)));
+	return o;
+}
+
 static struct json_object *session_info(struct session *s)
 {
 	struct run *r = s->r;
@@ -245,6 +287,7 @@ static struct json_object *session_info(struct session *s)
 	json_object_object_add(o, "workspace", json_object_new_string(r->spec->workspace));
 	json_object_object_add(o, "command", argv);
 	json_object_object_add(o, "ports", ports_json(r));
+	json_object_object_add(o, "agent", agent_json(s));
 	return o;
 }
 
@@ -773,7 +816,6 @@ void session_exec_event(struct session *s, int type, const struct msg_exec_state
 	}
 }
 
-
 int session_new(struct run *r, struct supervisor_session *opts, struct session **ret)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
@@ -781,6 +823,12 @@ int session_new(struct run *r, struct supervisor_session *opts, struct session *
 	s->r = r;
 	s->opts = opts;
 	s->started = time(NULL);
+	{
+		struct timespec ts;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->started_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
 	s->ring = evbuffer_new();
 	s->listen_ev = event_new(r->base, opts->ctl_fd, EV_READ | EV_PERSIST, listen_cb, s);
 	if (!s->ring || !s->listen_ev) {

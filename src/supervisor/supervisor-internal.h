@@ -55,6 +55,7 @@ struct run {
 	bool stopping; /* paddock stop, or SIGTERM: the final state is "stopped" */
 	bool suspended;
 	int hold_ticks;
+	uint64_t last_output_ms; /* CLOCK_MONOTONIC of the pty's last output (agent status) */
 };
 
 /* run_stop() - SIGTERM every process of the sandbox, SIGKILL after @timeout seconds (0: now) */

@@ -202,7 +202,7 @@ TEST(every_key_invalid_names_file_key_reason)
 
 TEST(unknown_and_unsupported_keys)
 {
-	static const char *const unsupported[] = { "publish", "profiles", "llm_hosts" };
+	static const char *const unsupported[] = { "publish", "profiles" };
 
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
@@ -734,7 +734,7 @@ TEST(project_widening_refused)
 	static const char *const refused[] = {
 		"{\"image\": \"host\"}", "{\"env\": {\"A\": \"1\"}}",    "{\"env\": []}",
 		"{\"volumes\": []}",     "{\"volumes\": [\"/:/host\"]}", "{\"hostname\": \"x\"}",
-		"{\"publish\": []}",     "{\"profiles\": {}}",           "{\"llm_hosts\": []}",
+		"{\"publish\": []}",     "{\"profiles\": {}}",
 	};
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 	_cleanup_free_ char *e = NULL;
