@@ -43,6 +43,7 @@
 #include "tls/tls.h"
 #include "store/config.h"
 #include "store/paths.h"
+#include "store/profile.h"
 #include "supervisor/audit.h"
 #include "supervisor/ports.h"
 #include "supervisor/run.h"
@@ -76,8 +77,9 @@ const struct paddock_opt paddock_run_opts[] = {
 	  'w', "dir" },
 	{ "image", 0, "NAME", false, "root filesystem: 'host' (the host's, read-only)", OPT_IMAGE,
 	  "host" },
-	{ "profile", 0, "NAME", false, "agent profile (not in this version yet)", OPT_PROFILE,
-	  "claude codex pi gemini opencode aider shell" },
+	{ "profile", 0, "NAME", false,
+	  "agent profile: its command, model hosts, keys and state (default: from COMMAND's name)",
+	  OPT_PROFILE, "claude codex pi gemini opencode aider shell" },
 	{ "net", 0, "MODE", false,
 	  "network: public (any public host), allowlist (only allowed hosts), none (loopback only)",
 	  OPT_NET, "public allowlist none" },
@@ -134,6 +136,7 @@ const struct paddock_opt paddock_run_opts[] = {
 };
 
 static const char *arg_workspace;
+static const char *arg_profile;
 static bool arg_root, arg_tty, arg_interactive, arg_keep_log, arg_ssh_agent, arg_ssh_confirm;
 
 static const char *opt_name_of(int id)
@@ -516,6 +519,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	struct plan_volume *volumes = NULL;
 	struct runstate rs = { .ws_fd = -EBADF };
 	struct plan_input pin = {};
+	const struct config_profile *prof = NULL;
 	struct limits_host lhost = { .dirfd = -EBADF };
 	bool cgroup_made = false;
 	const struct passwd *pw;
@@ -590,6 +594,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			arg_ssh_confirm = optarg != NULL;
 			break;
 		case OPT_PROFILE:
+			arg_profile = optarg;
+			break;
 		case OPT_REVIEW:
 			return refuse_not_yet(c);
 		case OPT_NAME:
@@ -600,6 +606,34 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		default:
 			return -EINVAL;
 		}
+	}
+
+	/* the agent's profile: --profile, else the command's name, else the shell */
+	if (arg_profile) {
+		prof = profile_find(cfg, arg_profile);
+		if (!prof) {
+			_cleanup_free_ char *names = profile_names(cfg);
+
+			return log_error_errno(
+				EINVAL,
+				"run: --profile '%s': no such profile; there are: %s "
+				"(and \"profiles\" in your config adds more)",
+				arg_profile, names);
+		}
+	} else
+		prof = profile_for_command(cfg, optind < argc ? argv[optind] : NULL);
+	log_debug("profile: %s", prof ? prof->name : "none");
+	if (prof) {
+		r = profile_apply(cfg, prof, &err);
+		if (r < 0)
+			return log_error_errno(r, "run: profile '%s': %s", prof->name, err);
+		/* the keys it reads: every declared secret with one of its variable names */
+		if (!secret_names)
+			for (size_t i = 0; i < cfg->n_secrets; i++)
+				if (strv_contains(prof->secrets, cfg->secrets[i].env
+									 ? cfg->secrets[i].env
+									 : cfg->secrets[i].name))
+					strv_extend(&secret_names, cfg->secrets[i].name);
 	}
 
 	/* who */
@@ -700,6 +734,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	/* the command */
 	if (optind < argc)
 		spec.argv = strv_copy(argv + optind);
+	else if (prof && prof->command && prof->command[0])
+		spec.argv = strv_copy(prof->command);
 	else {
 		const char *sh = getenv("SHELL");
 
@@ -921,6 +957,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 		json_object_object_add(f, "net",
 				       json_object_new_string(config_net_to_string(cfg->net)));
 		json_object_object_add(f, "image", json_object_new_string(cfg->image));
+		if (prof)
+			json_object_object_add(f, "profile", json_object_new_string(prof->name));
 		audit_sink(audit, "start", f);
 
 		if (sess) {

@@ -66,6 +66,7 @@ enum {
 	KEY_SECRETS = 1 << 14,
 	KEY_SSH_AGENT = 1 << 15,
 	KEY_LLM_HOSTS = 1 << 16,
+	KEY_PROFILES = 1 << 17,
 };
 
 /*
@@ -235,6 +236,9 @@ static void config_done(struct paddock_config *c)
 	for (size_t i = 0; i < c->n_llm_hosts; i++)
 		host_rule_done(&c->llm_hosts[i]);
 	free(c->llm_hosts);
+	for (size_t i = 0; i < c->n_profiles; i++)
+		config_profile_done(&c->profiles[i]);
+	free(c->profiles);
 	for (size_t i = 0; i < c->n_secrets; i++)
 		secret_done(&c->secrets[i]);
 	free(c->secrets);
@@ -1028,6 +1032,163 @@ static int key_ssh_agent(struct ctx *x, struct layer *l, const char *key, struct
 	return 0;
 }
 
+/* ---- profiles -------------------------------------------------------------------------------- */
+
+void config_profile_done(struct config_profile *p)
+{
+	free(p->name);
+	strv_free(p->command);
+	strv_free(p->llm_hosts);
+	strv_free(p->secrets);
+	strv_free(p->home);
+	strv_free(p->allow);
+	*p = (struct config_profile){};
+}
+
+/* a list of strings, each checked by @check (NULL: any non-empty string) */
+static int key_strv(struct ctx *x, const char *key, struct json_object *o, char ***ret,
+		    int (*check)(struct ctx *x, const char *key, const char *v))
+{
+	int r = expect_type(x, key, o, json_type_array, "an array of strings");
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		_cleanup_free_ char *k = xasprintf("%s[%zu]", key, i);
+		const char *v;
+
+		r = json_str(x, k, json_object_array_get_idx(o, i), &v);
+		if (r < 0)
+			return r;
+		if (!*v)
+			return ctx_error(x, k, "an empty string");
+		if (check) {
+			r = check(x, k, v);
+			if (r < 0)
+				return r;
+		}
+		strv_extend(ret, v);
+	}
+	if (!*ret)
+		*ret = xcalloc(1, sizeof(char *));
+	return 0;
+}
+
+static int check_host_rule(struct ctx *x, const char *key, const char *v)
+{
+	struct host_rule h;
+	const char *why = NULL;
+	_cleanup_free_ char *q = quote(v, strlen(v));
+
+	if (host_rule_parse(v, strlen(v), &h, &why) < 0)
+		return ctx_error(x, key, "invalid host rule %s: %s", q, why ? why : "invalid");
+	host_rule_done(&h);
+	return 0;
+}
+
+static int check_env_name(struct ctx *x, const char *key, const char *v)
+{
+	_cleanup_free_ char *q = quote(v, strlen(v));
+
+	if (!env_name_is_valid(v, strlen(v)))
+		return ctx_error(x, key, "invalid environment variable name %s", q);
+	return 0;
+}
+
+static int check_home_path(struct ctx *x, const char *key, const char *v)
+{
+	_cleanup_free_ char *q = quote(v, strlen(v));
+	bool ok = v[0] != '/' && v[strlen(v) - 1] != '/' && !strstr(v, "//");
+
+	/* no "." or ".." component */
+	for (const char *c = v; ok && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
+		size_t n = strcspn(c, "/");
+
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			ok = false;
+	}
+	if (!ok)
+		return ctx_error(x, key, "%s is not a clean path relative to the home", q);
+	return 0;
+}
+
+bool config_profile_name_is_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "profiles": {NAME: {command, llm_hosts, secrets, home, allow}} */
+static int key_profiles(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	int r = expect_type(x, key, o, json_type_object,
+			    "an object NAME -> {command, llm_hosts, secrets, home, allow}");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(o, name, val)
+	{
+		_cleanup_free_ char *k = xasprintf("%s.%s", key, name);
+		struct config_profile pr = {};
+
+		if (!config_profile_name_is_valid(name)) {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key,
+					 "invalid profile name %s (lower-case letters, digits, "
+					 "'-' and '_', at most 32)",
+					 q);
+		}
+		r = expect_type(x, k, val, json_type_object,
+				"an object {command, llm_hosts, secrets, home, allow}");
+		if (r < 0)
+			return r;
+		pr.name = xstrdup(name);
+		json_object_object_foreach(val, field, fv)
+		{
+			_cleanup_free_ char *kk = xasprintf("%s.%s", k, field);
+
+			if (streq(field, "command"))
+				r = key_strv(x, kk, fv, &pr.command, NULL);
+			else if (streq(field, "llm_hosts"))
+				r = key_strv(x, kk, fv, &pr.llm_hosts, check_host_rule);
+			else if (streq(field, "allow"))
+				r = key_strv(x, kk, fv, &pr.allow, check_host_rule);
+			else if (streq(field, "secrets"))
+				r = key_strv(x, kk, fv, &pr.secrets, check_env_name);
+			else if (streq(field, "home"))
+				r = key_strv(x, kk, fv, &pr.home, check_home_path);
+			else {
+				_cleanup_free_ char *q = quote(field, strlen(field));
+
+				r = ctx_error(
+					x, k,
+					"unknown key %s (expected command, llm_hosts, secrets, "
+					"home or allow)",
+					q);
+			}
+			if (r < 0) {
+				config_profile_done(&pr);
+				return r;
+			}
+		}
+		if (!pr.command || !pr.command[0]) {
+			config_profile_done(&pr);
+			return ctx_error(x, k, "a profile needs a \"command\"");
+		}
+		l->v.profiles = xreallocarray(l->v.profiles, l->v.n_profiles + 1, sizeof(pr));
+		l->v.profiles[l->v.n_profiles++] = pr;
+	}
+	return 0;
+}
+
 /* ---- secrets --------------------------------------------------------------------------------- */
 
 static const char *const secret_from_names[_SECRET_FROM_MAX] = {
@@ -1382,7 +1543,9 @@ static const struct key_def keys[] = {
 	{ "protect", KEY_PROTECT, true, key_protect },
 	{ "secrets", KEY_SECRETS, true, key_secrets },
 	{ "publish", 0, false, NULL },
-	{ "profiles", 0, false, NULL },
+	{ "profiles", KEY_PROFILES, false, key_profiles,
+	  "cannot be set by a project config: a profile adds hosts and exposes secrets; define "
+	  "it in your own config" },
 	/* only tells `paddock status` what "thinking" is: a project may name its model's API */
 	{ "llm_hosts", KEY_LLM_HOSTS, true, key_llm_hosts },
 	/* terminating TLS for more hosts only adds checks: a project may ask for it */
@@ -1482,6 +1645,21 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 		protect_add(&c->tls_upstream_ca, *p);
 	for (size_t i = 0; i < l->v.n_llm_hosts; i++)
 		rules_add(&c->llm_hosts, &c->n_llm_hosts, &l->v.llm_hosts[i]);
+	for (size_t i = 0; i < l->v.n_profiles; i++) {
+		struct config_profile *pr = &l->v.profiles[i];
+		size_t j;
+
+		for (j = 0; j < c->n_profiles; j++)
+			if (streq(c->profiles[j].name, pr->name))
+				break;
+		if (j < c->n_profiles)
+			config_profile_done(&c->profiles[j]); /* a later file replaces it */
+		else
+			c->profiles =
+				xreallocarray(c->profiles, ++c->n_profiles, sizeof(*c->profiles));
+		c->profiles[j] = *pr;
+		*pr = (struct config_profile){};
+	}
 	if (l->v.ssh_confirm) {
 		strv_free(c->ssh_confirm);
 		c->ssh_confirm = TAKE_PTR(l->v.ssh_confirm);
@@ -2037,4 +2215,28 @@ char *config_to_json(const struct paddock_config *c)
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_SPACED |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int profile_apply(struct paddock_config *c, const struct config_profile *p, char **reterr)
+{
+	STRV_FOREACH (h, p->llm_hosts) {
+		struct host_rule r;
+		const char *why = NULL;
+
+		if (host_rule_parse(*h, strlen(*h), &r, &why) < 0) {
+			*reterr = xasprintf("llm_hosts: invalid host rule '%s': %s", *h,
+					    strempty(why));
+			return -EINVAL;
+		}
+		rules_add(&c->llm_hosts, &c->n_llm_hosts, &r);
+	}
+	/* in allowlist mode the agent reaches its model and what it needs; denies still win */
+	for (int pass = 0; pass < 2; pass++)
+		STRV_FOREACH (h, pass ? p->allow : p->llm_hosts) {
+			int r = config_set_option(c, "--allow", *h, reterr);
+
+			if (r < 0)
+				return r;
+		}
+	return 0;
 }

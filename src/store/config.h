@@ -76,6 +76,35 @@ struct config_secret {
 	unsigned timeout_ms;
 };
 
+/*
+ * struct config_profile - an agent profile from the config's "profiles" (SPEC.md section 5);
+ * the built-in ones are in store/profile.c. Lists are NULL-terminated, or NULL.
+ * @command: the agent's command line (argv); its basename also selects the profile
+ * @llm_hosts: HOST[:PORT] rules of the model APIs ("thinking" in `paddock status`)
+ * @secrets: environment variable names of the keys it reads: a declared secret whose env is
+ *           one of them is exposed by default
+ * @home: the directories (relative to the home) where it keeps its state
+ * @allow: HOST[:PORT] rules it needs in allowlist mode (besides @llm_hosts)
+ */
+struct config_profile {
+	char *name;
+	char **command;
+	char **llm_hosts;
+	char **secrets;
+	char **home;
+	char **allow;
+};
+
+void config_profile_done(struct config_profile *p);
+
+/*
+ * profile_apply() - the profile's effects on the config: its llm_hosts, and its llm_hosts and
+ * allow rules as --allow (they matter in allowlist mode). 0 or -EINVAL with @reterr.
+ */
+struct paddock_config;
+int profile_apply(struct paddock_config *c, const struct config_profile *p, char **reterr);
+bool config_profile_name_is_valid(const char *s);
+
 #define CONFIG_SECRET_TIMEOUT_MS_DEFAULT 10000u
 #define CONFIG_SECRET_TIMEOUT_S_MAX      300u
 #define CONFIG_SECRET_NAME_MAX           64
@@ -132,6 +161,8 @@ struct paddock_config {
 	struct host_rule *splice;
 	size_t n_splice;
 	char **tls_upstream_ca;
+	struct config_profile *profiles; /* "profiles": added to or replacing the built-ins */
+	size_t n_profiles;
 	struct host_rule *llm_hosts; /* the agent's model APIs: a request there is "thinking" */
 	size_t n_llm_hosts;
 	char **ssh_confirm;           /* ssh_agent.confirm: the confirmation command (argv) */

@@ -48,6 +48,26 @@ t_expect "the CA key exists only host-side, 0600" 0 "^-rw------- "
 pr --secret API -- sh -c 'ls ~/.local/share/paddock /var/lib/paddock 2>&1; cat '"${XDG_DATA_HOME}"'/paddock/ca/ca.key 2>&1 | head -1'
 t_expect_not "the CA key is not reachable inside" "BEGIN (EC )?PRIVATE KEY"
 
+# --- profiles ---
+cat > "$cfg.prof" <<JSON
+{"secrets": {"MINE": {"from": "env:PD_TEST_REAL", "hosts": ["llm.mine.test"], "env": "MINE_KEY"}},
+ "profiles": {"mine": {"command": ["mine", "--flag"], "llm_hosts": ["llm.mine.test"],
+                       "secrets": ["MINE_KEY"], "home": [".mine"]}}}
+JSON
+printf '#!/bin/sh\necho "mine args:$* key:$MINE_KEY"\n' > "$ws/mine"; chmod +x "$ws/mine"
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.prof" --debug run -- ./mine 2>&1 </dev/null); RC=$?
+t_expect "a profile is chosen by the command's name" 0 "profile: mine"
+t_expect "... and exposes the secrets it reads without --secret" 0 "key:pdk_mine_[0-9a-f]{32}"
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL PATH="$ws:$PATH" "$PADDOCK" --config "$cfg.prof" run --profile mine 2>&1 </dev/null); RC=$?
+t_expect "--profile without a command runs the profile's command" 0 "mine args:--flag key:pdk_mine_"
+OUT=$(cd "$ws" && "$PADDOCK" run --profile nosuch -- true 2>&1 </dev/null); RC=$?
+t_expect "an unknown profile is refused, listing the profiles" 125 "claude codex pi gemini opencode aider shell"
+OUT=$(cd "$ws" && "$PADDOCK" run --net allowlist --profile claude -- sh -c 'getent hosts api.anthropic.com >/dev/null && echo model-ok; getent hosts example.org >/dev/null || echo other-denied' 2>&1 </dev/null); RC=$?
+t_expect "allowlist with the claude profile: its API resolves" 0 "model-ok"
+t_expect "... and other hosts stay denied" 0 "other-denied"
+OUT=$(cd "$ws" && "$PADDOCK" --debug run --net none -- sh -c true 2>&1 </dev/null); RC=$?
+t_expect "any other command gets the shell profile" 0 "profile: shell"
+
 # --- ssh-agent ---
 agent=$T_TMP/agent
 mkdir -p "$agent"

@@ -202,7 +202,7 @@ TEST(every_key_invalid_names_file_key_reason)
 
 TEST(unknown_and_unsupported_keys)
 {
-	static const char *const unsupported[] = { "publish", "profiles" };
+	static const char *const unsupported[] = { "publish" };
 
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
@@ -734,7 +734,7 @@ TEST(project_widening_refused)
 	static const char *const refused[] = {
 		"{\"image\": \"host\"}", "{\"env\": {\"A\": \"1\"}}",    "{\"env\": []}",
 		"{\"volumes\": []}",     "{\"volumes\": [\"/:/host\"]}", "{\"hostname\": \"x\"}",
-		"{\"publish\": []}",     "{\"profiles\": {}}",
+		"{\"publish\": []}",
 	};
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 	_cleanup_free_ char *e = NULL;
@@ -1202,4 +1202,57 @@ TEST(secrets_project)
 int main(void)
 {
 	return tap_run();
+}
+
+static int load_str(struct paddock_config *c, const char *name, const char *buf, bool project,
+		    char **reterr)
+{
+	return config_load_buffer(c, name, buf, strlen(buf), project, reterr);
+}
+
+TEST(profiles)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL;
+
+	ASSERT_OK(load_str(c, "/u/config.json",
+			   "{\"profiles\": {\"mine\": {\"command\": [\"mine\", \"--yolo\"], "
+			   "\"llm_hosts\": [\"llm.example.com\"], \"secrets\": [\"MINE_KEY\"], "
+			   "\"home\": [\".mine\"], \"allow\": [\"*.example.com\"]}}}",
+			   false, &e));
+	ASSERT_EQ(c->n_profiles, (size_t)1);
+	ASSERT_STREQ(c->profiles[0].command[1], "--yolo");
+	ASSERT_STREQ(c->profiles[0].secrets[0], "MINE_KEY");
+	/* a later file replaces the whole profile */
+	ASSERT_OK(load_str(c, "/u2/config.json",
+			   "{\"profiles\": {\"mine\": {\"command\": [\"other\"]}}}", false, &e));
+	ASSERT_EQ(c->n_profiles, (size_t)1);
+	ASSERT_STREQ(c->profiles[0].command[0], "other");
+	ASSERT_TRUE(c->profiles[0].secrets == NULL);
+	/* errors name the key */
+	free(e);
+	e = NULL;
+	ASSERT_ERR(load_str(c, "/u/config.json",
+			    "{\"profiles\": {\"x\": {\"llm_hosts\": [\"a b\"], "
+			    "\"command\": [\"x\"]}}}",
+			    false, &e),
+		   EINVAL);
+	ASSERT_TRUE(strstr(e, "profiles.x.llm_hosts[0]") != NULL);
+	free(e);
+	e = NULL;
+	ASSERT_ERR(load_str(c, "/u/config.json", "{\"profiles\": {\"x\": {}}}", false, &e), EINVAL);
+	ASSERT_TRUE(strstr(e, "needs a \"command\"") != NULL);
+	free(e);
+	e = NULL;
+	ASSERT_ERR(load_str(c, "/u/config.json",
+			    "{\"profiles\": {\"x\": {\"command\": [\"x\"], \"home\": "
+			    "[\"../.ssh\"]}}}",
+			    false, &e),
+		   EINVAL);
+	free(e);
+	e = NULL;
+	ASSERT_ERR(load_str(c, "/w/.paddock.json",
+			    "{\"profiles\": {\"x\": {\"command\": [\"x\"]}}}", true, &e),
+		   EINVAL);
+	ASSERT_TRUE(strstr(e, "cannot be set by a project config") != NULL);
 }
