@@ -86,6 +86,9 @@ struct icpt_req {
  * @fail: close at once with this error (or cleanly with @fail_clean)
  * @resp_started: a response head for the first queued request went to the client
  * @upgraded: raw both ways after a 101 (or a 2xx to CONNECT)
+ * @lingering: the last answer is out and our side shut down: what the client still sends is
+ *             read and dropped (at most 64 KiB, PROXY_LINGER_MS) so closing does not reset
+ *             the answer away; @drained counts it
  * @up_error: the upstream handshake failed with this reason: 502 once the client is ready
  * @body: the scan of the current request body; @raw: of the client's raw bytes
  * @q: requests sent and not answered yet, @q_len from @q_first (a ring)
@@ -101,6 +104,8 @@ struct icpt {
 	const char *fail;
 	bool fail_clean;
 	bool resp_started, upgraded, req_last;
+	bool lingering;
+	size_t drained;
 	char up_error[ICPT_REASON_MAX];
 	struct inject_scan body, raw;
 	struct icpt_req q[ICPT_QUEUE_MAX];
@@ -652,6 +657,29 @@ static void icpt_pump(struct conn *c, enum h1_dir dir)
 	icpt_update_upstream_read(c);
 }
 
+/*
+ * The answer is flushed: close_notify and FIN to the client, then read and drop what it still
+ * sends until it closes too. Closing at once with unread bytes in the socket would send a
+ * reset, which can destroy the answer in the client's receive queue before it reads it.
+ */
+static void icpt_linger(struct conn *c)
+{
+	struct icpt *t = c->icpt;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->client);
+	struct timeval tv = { .tv_sec = PROXY_LINGER_MS / 1000,
+			      .tv_usec = (PROXY_LINGER_MS % 1000) * 1000 };
+
+	t->lingering = true;
+	if (ssl)
+		(void)SSL_shutdown(ssl); /* close_notify: the client sees a clean end */
+	(void)shutdown(bufferevent_getfd(c->client), SHUT_WR);
+	if (c->upstream)
+		(void)bufferevent_disable(c->upstream, EV_READ | EV_WRITE);
+	(void)bufferevent_disable(c->client, EV_WRITE);
+	(void)bufferevent_enable(c->client, EV_READ);
+	(void)evtimer_add(c->timer, &tv);
+}
+
 /* After each callback: close when failed, or when closing and the outputs are flushed. */
 static void icpt_settle(struct conn *c)
 {
@@ -668,13 +696,11 @@ static void icpt_settle(struct conn *c)
 	if (t->flush_upstream && t->upstream_ready &&
 	    evbuffer_get_length(bufferevent_get_output(c->upstream)) > 0)
 		return;
-	if (t->client_ready) {
-		SSL *ssl = bufferevent_openssl_get_ssl(c->client);
-
-		if (ssl)
-			(void)SSL_shutdown(ssl); /* close_notify: the client sees a clean end */
+	if (!t->client_ready || t->lingering) {
+		conn_close(c, NULL);
+		return;
 	}
-	conn_close(c, NULL);
+	icpt_linger(c);
 }
 
 /* --- callbacks ------------------------------------------------------------------------ */
@@ -682,7 +708,17 @@ static void icpt_settle(struct conn *c)
 static void icpt_client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	struct icpt *t = c->icpt;
 
+	if (t->lingering) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		t->drained += evbuffer_get_length(in);
+		(void)evbuffer_drain(in, evbuffer_get_length(in));
+		if (t->drained > PROXY_RELAY_BUF_MAX)
+			conn_close(c, NULL);
+		return;
+	}
 	icpt_pump(c, H1_REQUEST);
 	icpt_settle(c);
 }
@@ -691,6 +727,8 @@ static void icpt_upstream_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->icpt->lingering)
+		return;
 	icpt_pump(c, H1_RESPONSE);
 	icpt_settle(c);
 }
@@ -700,6 +738,8 @@ static void icpt_client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->icpt->lingering)
+		return;
 	if (!c->icpt->closing)
 		icpt_pump(c, H1_RESPONSE);
 	icpt_settle(c);
@@ -709,6 +749,8 @@ static void icpt_upstream_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->icpt->lingering)
+		return;
 	if (!c->icpt->closing)
 		icpt_pump(c, H1_REQUEST);
 	icpt_settle(c);
@@ -725,6 +767,11 @@ static void icpt_client_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
+	if (t->lingering) {
+		if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+			conn_close(c, NULL);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		t->client_ready = true;
 		if (t->up_error[0])
@@ -781,6 +828,8 @@ static void icpt_upstream_event_cb(struct bufferevent *bev, short what, void *ar
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
+	if (t->lingering)
+		return;
 	if (what & BEV_EVENT_CONNECTED) {
 		t->upstream_ready = true;
 		if (t->client_ready)
@@ -837,6 +886,10 @@ static void icpt_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
+	if (t->lingering) {
+		conn_close(c, NULL);
+		return;
+	}
 	icpt_fail(c, t->client_ready && t->upstream_ready ? "idle timeout"
 							   : "TLS handshake timed out");
 	icpt_settle(c);
