@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/macro.h"
 #include "proxy/h1stream.h"
 #include "proxy/http1.h"
 

@@ -45,12 +45,15 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "common/macro.h"
@@ -65,6 +68,7 @@
 #define ICPT_METHOD_MAX 32u
 #define ICPT_REASON_MAX 192u
 #define ICPT_QUEUE_MAX  (H1_PIPELINE_MAX + 1u)
+#define ICPT_PIECE      (16u * 1024u) /* bytes handed to the engine at once: a TLS record */
 
 /* A request sent upstream, waiting for its answer */
 struct icpt_req {
@@ -611,6 +615,11 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 			return;
 		if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
 			return; /* resumed by dst's write callback */
+		/*
+		 * One TLS record's worth at a time: bufferevent_openssl reads in 4 KiB pieces,
+		 * and passing those on one by one would make a record and a write() of each.
+		 */
+		(void)evbuffer_pullup(in, (ssize_t)MIN(evbuffer_get_length(in), (size_t)ICPT_PIECE));
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			v = (struct evbuffer_iovec){ .iov_base = (void *)"", .iov_len = 0 };
 		r = h1_conn_feed(t->h1, dir, v.iov_base, v.iov_len, &ev, &why);
@@ -916,6 +925,9 @@ void intercept_start(struct conn *c)
 	if (c->upstream)
 		c->upstream = (bufferevent_free(c->upstream), NULL); /* the fd stays c->up_fd */
 	c->state = CONN_ICPT;
+	/* requests and answers are small writes that must go at once (keep-alive, SSE) */
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	(void)setsockopt(c->up_fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->icpt = xcalloc(1, sizeof(*c->icpt));
 	c->icpt->h1 = h1_conn_new();
 	inject_scan_init(&c->icpt->raw, tls->inject);
