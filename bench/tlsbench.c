@@ -56,8 +56,8 @@
 #include "tls/mint.h"
 #include "tls/tls.h"
 
-#define REAL "sk-bench-real-value-0123456789abcdef"
-#define MITM_PH "pdk_api_key_00000000000000000000000000000000"
+#define REAL      "sk-bench-real-value-0123456789abcdef"
+#define MITM_PH   "pdk_api_key_00000000000000000000000000000000"
 #define NAMES_MAX 4096
 
 static void die(const char *what)
@@ -114,7 +114,8 @@ static void *up_conn(void *arg)
 		bool ok;
 
 		while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
-			if (len == sizeof(buf) || (r = SSL_read(ssl, buf + len, (int)(sizeof(buf) - len))) <= 0)
+			if (len == sizeof(buf) ||
+			    (r = SSL_read(ssl, buf + len, (int)(sizeof(buf) - len))) <= 0)
 				goto out;
 			len += (size_t)r;
 		}
@@ -162,8 +163,8 @@ static void *up_main(void *arg)
 	return NULL;
 }
 
-static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer,
-		       EVP_PKEY *ikey, bool ca)
+static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer, EVP_PKEY *ikey,
+		       bool ca)
 {
 	X509 *x = X509_new();
 	X509V3_CTX v3;
@@ -178,7 +179,8 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *iss
 				   (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
 	X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+				ca ? "critical,CA:TRUE" : "CA:FALSE");
 	X509_add_ext(x, e, -1);
 	X509_EXTENSION_free(e);
 	e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash");
@@ -240,7 +242,8 @@ static void proxy_setup(const char *dir, const char *ca_pem, int n_names, struct
 		die(err ? err : "paddock CA");
 	if (tls_upstream_ctx_new(files, &up, &err) < 0)
 		die(err ? err : "upstream ctx");
-	if (inject_placeholder_new("API_KEY", &ph) < 0 || inject_table_add(t, "API_KEY", ph, REAL, strlen(REAL), hosts, NULL, NULL) < 0)
+	if (inject_placeholder_new("API_KEY", &ph) < 0 ||
+	    inject_table_add(t, "API_KEY", ph, REAL, strlen(REAL), hosts, NULL, NULL) < 0)
 		die("inject table");
 	names[0] = "api.test:127.0.0.1";
 	for (int i = 0; i < n_names && i < NAMES_MAX; i++) {
@@ -343,9 +346,10 @@ static long long cl_get(struct cl *c, enum mode m, const char *host, unsigned lo
 	long long want, got;
 
 	if (n)
-		k = snprintf(req, sizeof(req),
-			     "GET /big?n=%llu HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
-			     n, host, auth[m]);
+		k = snprintf(
+			req, sizeof(req),
+			"GET /big?n=%llu HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
+			n, host, auth[m]);
 	else
 		k = snprintf(req, sizeof(req),
 			     "GET /small HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
@@ -410,17 +414,27 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 3)
-		die("usage: paddock-tlsbench DIR MITM_PORT(0: none) [-n RUNS] [-s BYTES] [-r REQUESTS] [-c CONNECTS]");
+		die("usage: paddock-tlsbench DIR MITM_PORT(0: none) [-n RUNS] [-s BYTES] [-r "
+		    "REQUESTS] [-c CONNECTS]");
 	dir = argv[1];
 	mitm_port = (uint16_t)atoi(argv[2]);
 	optind = 3;
 	while ((opt = getopt(argc, argv, "n:s:r:c:")) != -1)
 		switch (opt) {
-		case 'n': runs = atoi(optarg); break;
-		case 's': size = strtoull(optarg, NULL, 10); break;
-		case 'r': reqs = atoi(optarg); break;
-		case 'c': conns = atoi(optarg); break;
-		default: die("bad option");
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		case 's':
+			size = strtoull(optarg, NULL, 10);
+			break;
+		case 'r':
+			reqs = atoi(optarg);
+			break;
+		case 'c':
+			conns = atoi(optarg);
+			break;
+		default:
+			die("bad option");
 		}
 	if (runs < 1 || runs > 64 || conns * runs > NAMES_MAX)
 		die("runs must be 1-64 and CONNECTS*RUNS at most 4096");
@@ -430,13 +444,15 @@ int main(int argc, char **argv)
 	cak = EVP_EC_gen("P-256");
 	k = EVP_EC_gen("P-256");
 	ca = cert_make(cak, "tlsbench upstream CA", NULL, NULL, NULL, true);
-	leaf = cert_make(k, "api.test", "DNS:api.test,DNS:*.bench.test,IP:127.0.0.1", ca, cak, false);
+	leaf = cert_make(k, "api.test", "DNS:api.test,DNS:*.bench.test,IP:127.0.0.1", ca, cak,
+			 false);
 	snprintf(path, sizeof(path), "%s/ca.pem", dir);
 	if (!(f = fopen(path, "w")) || PEM_write_X509(f, ca) != 1 || fclose(f) != 0)
 		die("cannot write ca.pem");
 	up_srv_ctx = SSL_CTX_new(TLS_server_method());
 	if (SSL_CTX_use_certificate(up_srv_ctx, leaf) != 1 ||
-	    SSL_CTX_use_PrivateKey(up_srv_ctx, k) != 1 || SSL_CTX_add1_chain_cert(up_srv_ctx, ca) != 1)
+	    SSL_CTX_use_PrivateKey(up_srv_ctx, k) != 1 ||
+	    SSL_CTX_add1_chain_cert(up_srv_ctx, ca) != 1)
 		die("server ctx");
 	memset(body_buf, 'x', sizeof(body_buf));
 	lfd = listen_any(&up_port);
@@ -537,7 +553,9 @@ int main(int argc, char **argv)
 		       median(rps[PADDOCK], runs) / median(rps[MITM], runs));
 	for (int m = 0; m < MODE_MAX; m++)
 		if (have[m])
-			printf("json: {\"mode\":\"%s\",\"runs\":%d,\"bytes\":%llu,\"throughput_mbs\":%.1f,"
+			printf("json: "
+			       "{\"mode\":\"%s\",\"runs\":%d,\"bytes\":%llu,\"throughput_mbs\":%."
+			       "1f,"
 			       "\"requests_per_s\":%.0f,\"connect_cached_ms\":%.3f,"
 			       "\"connect_new_leaf_ms\":%.3f}\n",
 			       mode_names[m], runs, size, median(tp[m], runs), median(rps[m], runs),

@@ -190,8 +190,8 @@ void conn_audit_secret(struct conn *c, const char *type, const char *secret, con
 	json_add_string(o, "secret", secret);
 	json_add_string(o, "where", where);
 	if (field && field_len > 0)
-		json_object_object_add(o, "field",
-				       json_object_new_string_len(field, (int)MIN(field_len, 256u)));
+		json_object_object_add(
+			o, "field", json_object_new_string_len(field, (int)MIN(field_len, 256u)));
 	json_add_string(o, "decision", streq(type, "secret_leak") ? "deny" : "allow");
 	proxy_audit(c->proxy, type, o);
 }

@@ -251,8 +251,8 @@ static void icpt_audit_request(struct conn *c, const struct icpt_req *r, const c
 	json_add(h, "status", r->status ? json_object_new_int(r->status) : NULL);
 	json_add(h, "bytes_up", json_object_new_int64((int64_t)r->up));
 	json_add(h, "bytes_down", json_object_new_int64((int64_t)r->down));
-	json_add(h, "duration_ms", json_object_new_int64((int64_t)((proxy_now_usec() - r->t0) /
-								      1000u)));
+	json_add(h, "duration_ms",
+		 json_object_new_int64((int64_t)((proxy_now_usec() - r->t0) / 1000u)));
 	if (error)
 		json_add(h, "error", json_object_new_string(error));
 	json_add(o, "http", h);
@@ -280,8 +280,7 @@ static void icpt_push(struct icpt *t, const struct http_head *h)
 		       h->method_str.p);
 	if (q)
 		n = (size_t)(q - path); /* the query may carry a secret: never logged */
-	(void)snprintf(r->path, sizeof(r->path), "%.*s", (int)MIN(n, ICPT_PATH_MAX),
-		       n ? path : "");
+	(void)snprintf(r->path, sizeof(r->path), "%.*s", (int)MIN(n, ICPT_PATH_MAX), n ? path : "");
 }
 
 static void icpt_pop(struct conn *c, const char *error)
@@ -300,7 +299,7 @@ static void icpt_idle_arm(struct conn *c)
 {
 	struct icpt *t = c->icpt;
 	uint64_t usec = t->client_ready && t->upstream_ready ? c->proxy->idle_usec
-							    : PROXY_HANDSHAKE_MS * 1000ull;
+							     : PROXY_HANDSHAKE_MS * 1000ull;
 	struct timeval tv = { .tv_sec = (time_t)(usec / 1000000u),
 			      .tv_usec = (suseconds_t)(usec % 1000000u) };
 
@@ -500,8 +499,9 @@ static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 
 	switch (ev->type) {
 	case H1_EV_HEAD:
-		if (h1_head_rewrite(ev->head, &(struct h1_rewrite){ .host = c->name, .port = c->port },
-				    &head, &why) < 0) {
+		if (h1_head_rewrite(ev->head,
+				    &(struct h1_rewrite){ .host = c->name, .port = c->port }, &head,
+				    &why) < 0) {
 			icpt_fail(c, "cannot pass on the response head");
 			return false;
 		}
@@ -563,9 +563,8 @@ static void icpt_update_client_read(struct conn *c)
 
 	if (!t->client_ready)
 		return; /* the handshake reads as it needs */
-	want = !t->req_wait && !t->refusing && !t->closing && !t->fail &&
-		    !c->client_eof &&
-		    evbuffer_get_length(bufferevent_get_output(c->upstream)) < PROXY_RELAY_BUF_MAX;
+	want = !t->req_wait && !t->refusing && !t->closing && !t->fail && !c->client_eof &&
+	       evbuffer_get_length(bufferevent_get_output(c->upstream)) < PROXY_RELAY_BUF_MAX;
 
 	if (want)
 		(void)bufferevent_enable(c->client, EV_READ);
@@ -581,7 +580,7 @@ static void icpt_update_upstream_read(struct conn *c)
 	if (!t->upstream_ready || t->up_error[0])
 		return;
 	want = !t->closing && !t->fail && !c->upstream_eof &&
-		    evbuffer_get_length(bufferevent_get_output(c->client)) < PROXY_RELAY_BUF_MAX;
+	       evbuffer_get_length(bufferevent_get_output(c->client)) < PROXY_RELAY_BUF_MAX;
 
 	if (want)
 		(void)bufferevent_enable(c->upstream, EV_READ);
@@ -619,7 +618,8 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 		 * One TLS record's worth at a time: bufferevent_openssl reads in 4 KiB pieces,
 		 * and passing those on one by one would make a record and a write() of each.
 		 */
-		(void)evbuffer_pullup(in, (ssize_t)MIN(evbuffer_get_length(in), (size_t)ICPT_PIECE));
+		(void)evbuffer_pullup(in,
+				      (ssize_t)MIN(evbuffer_get_length(in), (size_t)ICPT_PIECE));
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			v = (struct evbuffer_iovec){ .iov_base = (void *)"", .iov_len = 0 };
 		r = h1_conn_feed(t->h1, dir, v.iov_base, v.iov_len, &ev, &why);
@@ -900,7 +900,7 @@ static void icpt_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	icpt_fail(c, t->client_ready && t->upstream_ready ? "idle timeout"
-							   : "TLS handshake timed out");
+							  : "TLS handshake timed out");
 	icpt_settle(c);
 }
 
@@ -950,8 +950,8 @@ void intercept_start(struct conn *c)
 	}
 	c->buf = NULL; /* the BIO has it */
 	c->len = c->cap = 0;
-	c->client = bufferevent_openssl_socket_new(p->o.base, c->fd, ssl,
-						   BUFFEREVENT_SSL_ACCEPTING, opts);
+	c->client = bufferevent_openssl_socket_new(p->o.base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						   opts);
 	if (!c->client) {
 		SSL_free(ssl);
 		conn_close(c, "out of memory");

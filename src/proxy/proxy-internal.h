@@ -121,15 +121,15 @@ struct conn {
 	struct resolver_query *query;
 	uint64_t bytes_up, bytes_down;
 	size_t drained;
-	bool http_reply;   /* the client expects an HTTP response to a refusal */
-	bool allowed;      /* the policy allowed it: a `net` event is owed at close */
-	bool client_eof;   /* the client sent FIN */
-	bool upstream_eof; /* the upstream sent FIN */
-	bool up_shut;      /* FIN passed on to the upstream */
-	bool down_shut;    /* FIN passed on to the client */
-	bool terminate;    /* TLS to be terminated (intercept.c) once dialled */
-	unsigned n_requests; /* terminated: requests seen */
-	struct icpt *icpt; /* CONN_ICPT: the interception state */
+	bool http_reply;          /* the client expects an HTTP response to a refusal */
+	bool allowed;             /* the policy allowed it: a `net` event is owed at close */
+	bool client_eof;          /* the client sent FIN */
+	bool upstream_eof;        /* the upstream sent FIN */
+	bool up_shut;             /* FIN passed on to the upstream */
+	bool down_shut;           /* FIN passed on to the client */
+	bool terminate;           /* TLS to be terminated (intercept.c) once dialled */
+	unsigned n_requests;      /* terminated: requests seen */
+	struct icpt *icpt;        /* CONN_ICPT: the interception state */
 	struct inject_scan *scan; /* relayed with secrets: the client-to-upstream leak scan */
 };
 

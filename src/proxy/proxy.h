@@ -46,7 +46,7 @@ struct ssl_ctx_st; /* SSL_CTX */
 #define PROXY_LINGER_MS          2000u               /* draining a client after a 4xx/5xx */
 #define PROXY_ACCEPTS_PER_WAKEUP 32u
 #define PROXY_DNS_PER_WAKEUP     64u
-#define PROXY_LISTENERS_MAX      16u /* listeners and DNS sockets, together */
+#define PROXY_LISTENERS_MAX      16u    /* listeners and DNS sockets, together */
 #define PROXY_HANDSHAKE_MS       10000u /* TLS handshakes of a terminated connection */
 
 struct proxy;

@@ -413,8 +413,8 @@ bool relay_scan(struct conn *c, const void *buf, size_t len)
 	name = inject_scan(c->scan, buf, len);
 	if (!name)
 		return false;
-	conn_audit_secret(c, "secret_leak", name, inject_where_to_string(INJECT_WHERE_STREAM),
-			  NULL, 0);
+	conn_audit_secret(c, "secret_leak", name, inject_where_to_string(INJECT_WHERE_STREAM), NULL,
+			  0);
 	return true;
 }
 

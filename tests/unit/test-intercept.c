@@ -448,10 +448,11 @@ static int write_pem(const char *path, X509 *x)
 static void setup(void)
 {
 	static char *const add_hosts[] = {
-		"api.test:127.0.0.1",     "other.test:127.0.0.1",   "inspected.test:127.0.0.1",
-		"spliced.test:127.0.0.1", "relayed.test:127.0.0.1", "badname.test:127.0.0.1",
-		"unknown.test:127.0.0.1", "plain.test:127.0.0.1",   "tcp.test:127.0.0.1",
-		NULL,
+		"api.test:127.0.0.1",       "other.test:127.0.0.1",
+		"inspected.test:127.0.0.1", "spliced.test:127.0.0.1",
+		"relayed.test:127.0.0.1",   "badname.test:127.0.0.1",
+		"unknown.test:127.0.0.1",   "plain.test:127.0.0.1",
+		"tcp.test:127.0.0.1",       NULL,
 	};
 	static char *const api_hosts[] = { "api.test", NULL }, *const other_hosts[] = {
 		"other.test", NULL
@@ -840,10 +841,11 @@ TEST(keep_alive_three_requests)
 	t = tc_open("api.test", H.good->port, ca_cert(H.ca));
 	ASSERT_NOT_NULL(t);
 	for (int i = 0; i < 3; i++)
-		ASSERT_EQ(tc_request(t,
-				     req_fmt("GET /%d HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n\r\n",
-					     i, H.ph_api),
-				     resp, sizeof(resp)),
+		ASSERT_EQ(tc_request(
+				  t,
+				  req_fmt("GET /%d HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n\r\n",
+					  i, H.ph_api),
+				  resp, sizeof(resp)),
 			  200);
 	pthread_mutex_lock(&rec_lock);
 	ASSERT_EQ(rec_heads, 3);
@@ -884,8 +886,7 @@ TEST(placeholder_to_another_host_is_403)
 	ASSERT_NOT_NULL(t);
 	ASSERT_EQ(tc_request(t, "GET /1 HTTP/1.1\r\nHost: api.test\r\n\r\n", resp, sizeof(resp)),
 		  200);
-	ASSERT_EQ(tc_request(t,
-			     req_fmt("GET /2/%s HTTP/1.1\r\nHost: api.test\r\n\r\n", H.ph_api),
+	ASSERT_EQ(tc_request(t, req_fmt("GET /2/%s HTTP/1.1\r\nHost: api.test\r\n\r\n", H.ph_api),
 			     resp, sizeof(resp)),
 		  403); /* never in the path */
 	ASSERT_FALSE(rec_has("pdk_"));
@@ -912,11 +913,11 @@ TEST(placeholder_over_plain_http_is_403)
 
 	/* without a placeholder, plain HTTP works as before */
 	t = plain_open("plain.test", H.plain->port);
-	ASSERT_EQ(tc_request(t,
-			     req_fmt("GET / HTTP/1.1\r\nHost: plain.test:%u\r\n\r\n",
-				     H.plain->port),
-			     resp, sizeof(resp)),
-		  200);
+	ASSERT_EQ(
+		tc_request(t,
+			   req_fmt("GET / HTTP/1.1\r\nHost: plain.test:%u\r\n\r\n", H.plain->port),
+			   resp, sizeof(resp)),
+		200);
 	tc_close(t);
 }
 
@@ -1013,12 +1014,13 @@ TEST(websocket_upgrade_then_echo)
 	int n;
 
 	ASSERT_NOT_NULL(t);
-	ASSERT_EQ(tc_request(t,
-			     "GET /ws HTTP/1.1\r\nHost: api.test\r\nUpgrade: websocket\r\n"
-			     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-			     "Sec-WebSocket-Version: 13\r\n\r\n",
-			     resp, sizeof(resp)),
-		  101);
+	ASSERT_EQ(
+		tc_request(t,
+			   "GET /ws HTTP/1.1\r\nHost: api.test\r\nUpgrade: websocket\r\n"
+			   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			   "Sec-WebSocket-Version: 13\r\n\r\n",
+			   resp, sizeof(resp)),
+		101);
 	ASSERT_TRUE(SSL_write(t->s.ssl, "\x81\x05hello", 7) == 7);
 	while (t->s.len < 7 && sio_fill(&t->s))
 		;
@@ -1038,7 +1040,8 @@ TEST(websocket_upgrade_then_echo)
 TEST(server_sent_events_flow)
 {
 	struct tc *t = tc_open("api.test", H.good->port, ca_cert(H.ca));
-	const char *req = "GET /sse HTTP/1.1\r\nHost: api.test\r\nAccept: text/event-stream\r\n\r\n";
+	const char *req =
+		"GET /sse HTTP/1.1\r\nHost: api.test\r\nAccept: text/event-stream\r\n\r\n";
 
 	ASSERT_NOT_NULL(t);
 	atomic_store(&sse_go, false);
