@@ -364,12 +364,13 @@ static void icpt_refuse(struct conn *c, int status, const char *reason)
 
 static void icpt_put_body(struct evbuffer *out, const struct h1_event *ev)
 {
-	char hdr[H1_CHUNK_HEADER_MAX];
-
 	if (ev->len == 0)
 		return;
-	if (ev->chunked)
+	if (ev->chunked) {
+		char hdr[H1_CHUNK_HEADER_MAX];
+
 		(void)evbuffer_add(out, hdr, h1_chunk_header(hdr, ev->len));
+	}
 	(void)evbuffer_add(out, ev->data, ev->len);
 	if (ev->chunked)
 		(void)evbuffer_add(out, H1_CHUNK_TAIL, STRLEN(H1_CHUNK_TAIL));
