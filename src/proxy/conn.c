@@ -58,10 +58,12 @@
 #include "common/xmalloc.h"
 #include "proxy/fakeip.h"
 #include "proxy/http1.h"
+#include "proxy/inject.h"
 #include "proxy/peek.h"
 #include "proxy/policy.h"
 #include "proxy/proxy-internal.h"
 #include "proxy/resolver.h"
+#include "store/hostrule.h"
 
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h */
@@ -122,8 +124,8 @@ static void json_add_string(struct json_object *o, const char *key, const char *
 	json_object_object_add(o, key, value ? json_object_new_string(value) : NULL);
 }
 
-/* the fields that `net` and `deny` share */
-static struct json_object *conn_audit_fields(const struct conn *c)
+/* the fields that `net`, `deny`, `secret_inject` and `secret_leak` share */
+struct json_object *conn_audit_fields(const struct conn *c)
 {
 	struct json_object *o = json_object_new_object();
 	char ip[ADDR_STRLEN];
@@ -150,12 +152,16 @@ static void conn_audit_net(struct conn *c, const char *error)
 	json_object_object_add(
 		o, "duration_ms",
 		json_object_new_int64((int64_t)((proxy_now_usec() - c->t_start) / 1000u)));
+	if (c->icpt) {
+		json_object_object_add(o, "intercepted", json_object_new_boolean(true));
+		json_object_object_add(o, "requests", json_object_new_int64(c->n_requests));
+	}
 	if (error)
 		json_add_string(o, "error", error);
 	proxy_audit(c->proxy, "net", o);
 }
 
-static void conn_audit_deny(struct conn *c, const char *rule, const char *reason)
+void conn_audit_deny(struct conn *c, const char *rule, const char *reason)
 {
 	struct json_object *o = conn_audit_fields(c);
 
@@ -164,6 +170,36 @@ static void conn_audit_deny(struct conn *c, const char *rule, const char *reason
 	json_add_string(o, "rule", rule);
 	json_add_string(o, "reason", reason);
 	proxy_audit(c->proxy, "deny", o);
+}
+
+/**
+ * conn_audit_secret() - a `secret_inject` or `secret_leak` event (the name, never a value)
+ * @c: the connection
+ * @type: "secret_inject" or "secret_leak"
+ * @secret: the secret's name
+ * @where: inject_where_to_string()
+ * @field: the header field it was in (a token: the parser allows nothing else), or NULL
+ * @field_len: its length
+ */
+void conn_audit_secret(struct conn *c, const char *type, const char *secret, const char *where,
+		       const char *field, size_t field_len)
+{
+	struct json_object *o = conn_audit_fields(c);
+
+	json_add_string(o, "sni", c->sni);
+	json_add_string(o, "secret", secret);
+	json_add_string(o, "where", where);
+	if (field && field_len > 0)
+		json_object_object_add(
+			o, "field", json_object_new_string_len(field, (int)MIN(field_len, 256u)));
+	json_add_string(o, "decision", streq(type, "secret_leak") ? "deny" : "allow");
+	proxy_audit(c->proxy, type, o);
+}
+
+/* proxy_has_secrets() - the sandbox has secrets: placeholders are looked for */
+bool proxy_has_secrets(const struct proxy *p)
+{
+	return p->o.tls && inject_table_size(p->o.tls->inject) > 0;
 }
 
 /* --- life and death ----------------------------------------------------------------------- */
@@ -197,6 +233,8 @@ void conn_close(struct conn *c, const char *error)
 	if (c->ev)
 		event_free(c->ev);
 	relay_free(c);
+	intercept_free(c);
+	free(c->scan);
 	if (c->client)
 		bufferevent_free(c->client);
 	if (c->upstream)
@@ -478,6 +516,68 @@ static int conn_set_target_host(struct conn *c, const struct http_authority *a)
 	return -EINVAL;
 }
 
+/*
+ * A plaintext request (transparent HTTP or the explicit proxy's absolute-form): a placeholder
+ * anywhere in its head is a leak, whatever the host. Returns true when @c was refused.
+ */
+static bool conn_refuse_placeholders(struct conn *c, const struct http_head *h)
+{
+	struct inject_result ir = {};
+	char ip[ADDR_STRLEN];
+
+	if (!proxy_has_secrets(c->proxy))
+		return false;
+	if (inject_head(c->proxy->o.tls->inject, h, conn_target(c, ip), c->port, false, &ir) !=
+	    -EACCES) {
+		inject_result_done(&ir);
+		return false;
+	}
+	for (size_t i = 0; i < ir.n_hits; i++)
+		conn_audit_secret(c, "secret_leak", ir.hits[i].secret,
+				  inject_where_to_string(ir.hits[i].where), ir.hits[i].field.p,
+				  ir.hits[i].field.len);
+	inject_result_done(&ir);
+	c->allowed = false;
+	conn_refuse(c, 403, "secret placeholder refused (plaintext HTTP)");
+	return true;
+}
+
+static bool host_rules_match(const struct host_rule *rules, size_t n, const char *name,
+			     uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!rules[i].port || rules[i].port == port) &&
+		    host_rule_match_name(&rules[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * Terminate this TLS connection? Only for a name the ClientHello's SNI matched, never for a
+ * `splice` host, and then for a host a secret is bound to or an `inspect` rule names.
+ */
+static bool conn_should_terminate(const struct conn *c)
+{
+	const struct proxy_tls *tls = c->proxy->o.tls;
+
+	if (!tls || !tls->mint || !tls->upstream_ctx || c->proto != PROTO_TLS || !c->name ||
+	    !c->sni)
+		return false;
+	if (host_rules_match(tls->splice, tls->n_splice, c->name, c->port))
+		return false;
+	return host_rules_match(tls->inspect, tls->n_inspect, c->name, c->port) ||
+	       inject_table_binds(tls->inject, c->name, c->port);
+}
+
+/* The connection is dialled and its first bytes checked: relay it, or terminate its TLS. */
+static void conn_relay_or_intercept(struct conn *c)
+{
+	if (c->terminate)
+		intercept_start(c);
+	else
+		relay_start(c);
+}
+
 static void conn_head_step(struct conn *c, bool eof, bool timed_out)
 {
 	struct http_head h;
@@ -521,6 +621,8 @@ static void conn_head_step(struct conn *c, bool eof, bool timed_out)
 			conn_bad_request(c, "invalid host in request target");
 			return;
 		}
+		if (conn_refuse_placeholders(c, &h))
+			return;
 		conn_rewrite_head(c, &h);
 	} else {
 		conn_bad_request(c, "not a proxy request (CONNECT or absolute-form only)");
@@ -546,6 +648,7 @@ static void conn_peek_done(struct conn *c, struct peek_result *res)
 				return;
 			}
 		}
+		c->terminate = conn_should_terminate(c);
 		break;
 	case PEEK_HTTP:
 		c->proto = PROTO_HTTP;
@@ -554,6 +657,8 @@ static void conn_peek_done(struct conn *c, struct peek_result *res)
 			conn_deny(c, "host", REASON_MISMATCH);
 			return;
 		}
+		if (conn_refuse_placeholders(c, &res->http))
+			return;
 		conn_rewrite_head(c, &res->http);
 		break;
 	case PEEK_OTHER:
@@ -566,7 +671,7 @@ static void conn_peek_done(struct conn *c, struct peek_result *res)
 	}
 
 	if (c->via == VIA_CONNECT)
-		relay_start(c); /* the tunnel was decided and dialled before the 200 */
+		conn_relay_or_intercept(c); /* the tunnel was decided and dialled before the 200 */
 	else
 		conn_decide(c);
 }
@@ -690,7 +795,7 @@ static void dial_event_cb(struct bufferevent *bev, short what, void *arg)
 		(void)bufferevent_set_timeouts(c->upstream, NULL, NULL);
 		(void)bufferevent_disable(c->upstream, EV_READ | EV_WRITE);
 		if (c->via != VIA_CONNECT) {
-			relay_start(c);
+			conn_relay_or_intercept(c);
 			return;
 		}
 		/* the tunnel is open; what it carries is checked like a transparent connection */

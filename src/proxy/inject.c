@@ -360,6 +360,21 @@ static bool secret_bound(const struct inject_secret *s, const char *host, uint16
 	return false;
 }
 
+size_t inject_table_size(const struct inject_table *t)
+{
+	return t ? t->n : 0;
+}
+
+bool inject_table_binds(const struct inject_table *t, const char *host, uint16_t port)
+{
+	if (!t || !host)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		if (secret_bound(&t->secrets[i], host, port))
+			return true;
+	return false;
+}
+
 static bool header_allowed(const struct inject_secret *s, struct http_span field)
 {
 	if (!s->headers)

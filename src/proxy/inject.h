@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/macro.h"
 #include "proxy/h1stream.h"
 #include "proxy/http1.h"
 
@@ -70,6 +71,19 @@ struct inject_table *inject_table_free(struct inject_table *t);
 int inject_table_add(struct inject_table *t, const char *name, const char *placeholder,
 		     const void *value, size_t value_len, char *const *hosts, char *const *headers,
 		     const char **reterr_why);
+
+/* inject_table_size() - how many secrets @t holds; 0 for NULL */
+size_t inject_table_size(const struct inject_table *t);
+
+/**
+ * inject_table_binds() - is a secret of @t bound to @host:@port?
+ * @t: the table, or NULL
+ * @host: a canonical name or address text
+ * @port: the port
+ *
+ * Return: true when at least one secret would be swapped on requests to @host:@port.
+ */
+bool inject_table_binds(const struct inject_table *t, const char *host, uint16_t port);
 
 /**
  * inject_placeholder_new() - a fresh placeholder for the secret @name

@@ -12,6 +12,8 @@
 #include "proxy/proxy.h"
 
 struct bufferevent;
+struct icpt;
+struct inject_scan;
 struct relay_pipe;
 struct resolver_query;
 
@@ -73,6 +75,7 @@ enum conn_state {
 	CONN_RESOLVE, /* waiting for the resolver */
 	CONN_DIAL,    /* connecting upstream */
 	CONN_RELAY,   /* relaying both ways */
+	CONN_ICPT,    /* TLS terminated both ways, HTTP/1.1 parsed (intercept.c) */
 	CONN_LINGER,  /* refused: response sent, draining the client before closing */
 	_CONN_STATE_MAX,
 	_CONN_STATE_INVALID = -EINVAL,
@@ -118,12 +121,16 @@ struct conn {
 	struct resolver_query *query;
 	uint64_t bytes_up, bytes_down;
 	size_t drained;
-	bool http_reply;   /* the client expects an HTTP response to a refusal */
-	bool allowed;      /* the policy allowed it: a `net` event is owed at close */
-	bool client_eof;   /* the client sent FIN */
-	bool upstream_eof; /* the upstream sent FIN */
-	bool up_shut;      /* FIN passed on to the upstream */
-	bool down_shut;    /* FIN passed on to the client */
+	bool http_reply;          /* the client expects an HTTP response to a refusal */
+	bool allowed;             /* the policy allowed it: a `net` event is owed at close */
+	bool client_eof;          /* the client sent FIN */
+	bool upstream_eof;        /* the upstream sent FIN */
+	bool up_shut;             /* FIN passed on to the upstream */
+	bool down_shut;           /* FIN passed on to the client */
+	bool terminate;           /* TLS to be terminated (intercept.c) once dialled */
+	unsigned n_requests;      /* terminated: requests seen */
+	struct icpt *icpt;        /* CONN_ICPT: the interception state */
+	struct inject_scan *scan; /* relayed with secrets: the client-to-upstream leak scan */
 };
 
 /* proxy.c */
@@ -134,7 +141,17 @@ uint64_t proxy_now_usec(void);
 void conn_start(struct proxy *p, enum listener_kind kind, int fd);
 void conn_close(struct conn *c, const char *error);
 const char *conn_proto_to_string(enum conn_proto proto);
+struct json_object *conn_audit_fields(const struct conn *c);
+void conn_audit_deny(struct conn *c, const char *rule, const char *reason);
+void conn_audit_secret(struct conn *c, const char *type, const char *secret, const char *where,
+		       const char *field, size_t field_len);
+bool proxy_has_secrets(const struct proxy *p);
+
+/* intercept.c */
+void intercept_start(struct conn *c);
+void intercept_free(struct conn *c);
 
 /* relay.c */
 void relay_start(struct conn *c);
 void relay_free(struct conn *c);
+bool relay_scan(struct conn *c, const void *buf, size_t len);

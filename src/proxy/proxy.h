@@ -26,9 +26,13 @@
 
 struct event_base;
 struct fakeip;
+struct host_rule;
+struct inject_table;
 struct json_object;
+struct mint;
 struct policy;
 struct resolver;
+struct ssl_ctx_st; /* SSL_CTX */
 
 /* Limits (docs/design/proxy.md) */
 #define PROXY_CONNS_DEFAULT      1024u               /* max_conns when 0 is given */
@@ -43,14 +47,15 @@ struct resolver;
 #define PROXY_LINGER_MS          2000u               /* draining a client after a 4xx/5xx */
 #define PROXY_ACCEPTS_PER_WAKEUP 32u
 #define PROXY_DNS_PER_WAKEUP     64u
-#define PROXY_LISTENERS_MAX      16u /* listeners and DNS sockets, together */
+#define PROXY_LISTENERS_MAX      16u    /* listeners and DNS sockets, together */
+#define PROXY_HANDSHAKE_MS       10000u /* TLS handshakes of a terminated connection */
 
 struct proxy;
 
 /*
  * proxy_audit_fn - the audit sink
  * @userdata: proxy_opts.audit_userdata
- * @type: "net", "dns" or "deny"
+ * @type: "net", "dns", "deny", "secret_inject" or "secret_leak"
  * @fields: the event's fields; the sink takes ownership (json_object_put() it)
  */
 typedef void (*proxy_audit_fn)(void *userdata, const char *type, struct json_object *fields);
@@ -66,6 +71,33 @@ typedef void (*proxy_audit_fn)(void *userdata, const char *type, struct json_obj
 typedef int (*proxy_original_dst_fn)(int fd, struct sockaddr_storage *ret, void *userdata);
 
 /*
+ * struct proxy_tls - TLS interception and secrets (docs/design/interception.md)
+ * @mint: leaf certificates for terminated hosts (mint_new(); borrowed). NULL: nothing is
+ *        terminated (secrets are then only refused, never injected)
+ * @upstream_ctx: the SSL_CTX for real servers (tls_upstream_ctx_new() with the config's
+ *                tls.upstream_ca; borrowed). NULL: nothing is terminated
+ * @inject: the sandbox's secrets, placeholders and real values (borrowed); NULL or empty: no
+ *          secrets. A secret's hosts make those hosts terminated; a placeholder is swapped
+ *          only on those, and refused (403, `secret_leak`) on any other request, in plaintext
+ *          HTTP, in a request body, and in any relayed stream
+ * @inspect: config `inspect`: hosts terminated even without a secret, @n_inspect of them
+ * @splice: config `splice`: hosts never terminated (wins over @inspect and secrets)
+ *
+ * A TLS connection whose SNI names the target H, which the policy allows, is terminated when
+ * @mint and @upstream_ctx are set, H matches no @splice rule, and a secret is bound to H or H
+ * matches an @inspect rule. Every other connection is relayed untouched, as without @tls.
+ */
+struct proxy_tls {
+	struct mint *mint;
+	struct ssl_ctx_st *upstream_ctx;
+	const struct inject_table *inject;
+	const struct host_rule *inspect;
+	size_t n_inspect;
+	const struct host_rule *splice;
+	size_t n_splice;
+};
+
+/*
  * struct proxy_opts - what proxy_new() needs
  * @base: the event loop (borrowed; outlives the proxy)
  * @policy: the sandbox's policy (borrowed; outlives the proxy); NULL denies everything
@@ -78,6 +110,7 @@ typedef int (*proxy_original_dst_fn)(int fd, struct sockaddr_storage *ret, void 
  *                inject their own)
  * @original_dst_userdata: passed to @original_dst
  * @max_conns: connections at once over all listeners; 0 for PROXY_CONNS_DEFAULT
+ * @tls: interception and secrets (borrowed; outlives the proxy), or NULL for none
  */
 struct proxy_opts {
 	struct event_base *base;
@@ -89,6 +122,7 @@ struct proxy_opts {
 	proxy_original_dst_fn original_dst;
 	void *original_dst_userdata;
 	unsigned max_conns;
+	const struct proxy_tls *tls;
 };
 
 /**

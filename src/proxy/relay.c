@@ -34,6 +34,12 @@
  *
  * The bufferevent relay reads at most 64 KiB ahead (the read high watermark) and stops
  * reading while the other side's output holds 64 KiB; it resumes when that output drains.
+ *
+ * When the sandbox has secrets, what the client sends is scanned for placeholders
+ * (inject_scan(), the first bytes included), so those connections always take the
+ * bufferevent relay: splice would move the bytes without anyone seeing them. A placeholder
+ * closes the connection with a `secret_leak` event (where "stream"). The cost is one copy
+ * through user space per byte each way (docs/design/interception.md has the numbers).
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -49,6 +55,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/xmalloc.h"
+#include "proxy/inject.h"
 #include "proxy/proxy-internal.h"
 
 #define SPLICE_FLAGS (SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
@@ -388,13 +395,66 @@ static void relay_bev_pass_fin(struct conn *c, struct bufferevent *dst)
 	*shut = true;
 }
 
-static void relay_bev_read_cb(struct bufferevent *bev, void *arg)
+/**
+ * relay_scan() - look for placeholders in the next bytes the client sends upstream
+ * @c: a relayed connection
+ * @buf: the bytes
+ * @len: how many
+ *
+ * Without secrets (@c->scan NULL) nothing is looked at. On a placeholder, logs `secret_leak`
+ * (where "stream") and returns true: the caller closes the connection.
+ */
+bool relay_scan(struct conn *c, const void *buf, size_t len)
 {
-	struct conn *c = arg;
+	const char *name;
+
+	if (!c->scan || len == 0)
+		return false;
+	name = inject_scan(c->scan, buf, len);
+	if (!name)
+		return false;
+	conn_audit_secret(c, "secret_leak", name, inject_where_to_string(INJECT_WHERE_STREAM), NULL,
+			  0);
+	return true;
+}
+
+/* Scan what @in holds (client to upstream); true when a placeholder was found */
+static bool relay_scan_evbuffer(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr pos;
+	int n;
+
+	if (!c->scan)
+		return false;
+	if (evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET) < 0)
+		return false;
+	for (;;) {
+		n = evbuffer_peek(in, -1, &pos, v, (int)ELEMENTSOF(v));
+		if (n <= 0)
+			return false;
+		for (int i = 0; i < MIN(n, (int)ELEMENTSOF(v)); i++) {
+			if (relay_scan(c, v[i].iov_base, v[i].iov_len))
+				return true;
+			if (evbuffer_ptr_set(in, &pos, v[i].iov_len, EVBUFFER_PTR_ADD) < 0)
+				return false;
+		}
+		if (n <= (int)ELEMENTSOF(v))
+			return false;
+	}
+}
+
+/* Move what @bev read to the other side. Returns false when @c was closed. */
+static bool relay_bev_move(struct conn *c, struct bufferevent *bev)
+{
 	struct bufferevent *dst = bev == c->client ? c->upstream : c->client;
 	struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(dst);
 	size_t n = evbuffer_get_length(in);
 
+	if (bev == c->client && relay_scan_evbuffer(c, in)) {
+		conn_close(c, "secret placeholder in the stream");
+		return false;
+	}
 	if (bev == c->client)
 		c->bytes_up += n;
 	else
@@ -404,6 +464,12 @@ static void relay_bev_read_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
 		(void)bufferevent_disable(bev, EV_READ);
 	relay_idle_arm(c);
+	return true;
+}
+
+static void relay_bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)relay_bev_move(arg, bev);
 }
 
 /* @bev's output is empty (the write low watermark is 0) */
@@ -427,8 +493,8 @@ static void relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct bufferevent *dst = bev == c->client ? c->upstream : c->client;
 
 	if (what & BEV_EVENT_EOF) {
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			relay_bev_read_cb(bev, c);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 && !relay_bev_move(c, bev))
+			return;
 		if (bev == c->client)
 			c->client_eof = true;
 		else
@@ -534,9 +600,17 @@ void relay_start(struct conn *c)
 		conn_close(c, "out of memory");
 		return;
 	}
+	if (proxy_has_secrets(p)) {
+		c->scan = xmalloc(sizeof(*c->scan));
+		inject_scan_init(c->scan, p->o.tls->inject);
+		if (relay_scan(c, c->buf, c->len)) {
+			conn_close(c, "secret placeholder in the stream");
+			return;
+		}
+	}
 	c->bytes_up += c->len;
 	relay_idle_arm(c);
-	if (!p->no_splice) {
+	if (!p->no_splice && !c->scan) {
 		r = relay_splice_start(c);
 		if (r >= 0)
 			return;
