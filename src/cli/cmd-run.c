@@ -39,7 +39,10 @@
 #include "proxy/policy.h"
 #include "store/secrets.h"
 #include "supervisor/sshagent.h"
+#include "proxy/proxy.h"
+#include "store/hostrule.h"
 #include "tls/ca.h"
+#include "tls/mint.h"
 #include "tls/tls.h"
 #include "store/config.h"
 #include "store/paths.h"
@@ -317,7 +320,72 @@ static int ssh_agent_prepare(const struct paddock_config *cfg, bool confirm,
 	return 0;
 }
 
+/*
+ * struct intercept - what the proxy needs to terminate TLS and swap secrets, made after the
+ * sandbox's init exists (the CA key and the values never are in its memory)
+ */
+struct intercept {
+	struct proxy_tls tls;
+	struct ca *ca;
+	struct mint *mint;
+	SSL_CTX *upstream;
+	struct inject_table *table;
+};
+
+static void intercept_done(struct intercept *ic)
+{
+	ic->mint = mint_free(ic->mint);
+	if (ic->upstream)
+		SSL_CTX_free(ic->upstream);
+	ic->upstream = NULL;
+	ic->table = inject_table_free(ic->table);
+	ic->ca = ca_free(ic->ca);
+}
+
+/* intercept_prepare() - the CA, leaf minting, upstream verification and the secrets' table */
+static int intercept_prepare(struct intercept *ic, const struct paddock_config *cfg,
+			     const char *data_dir, struct exposed_secret *secrets, size_t n)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = ca_load_or_create(data_dir, &ic->ca, &err);
+	if (r < 0)
+		return log_error_errno(r, "run: paddock's CA: %s", err ? err : strerror(-r));
+	r = mint_new(ic->ca, 0, &ic->mint);
+	if (r < 0)
+		return log_error_errno(r, "run: Failed to set up TLS interception: %m");
+	r = tls_upstream_ctx_new(cfg->tls_upstream_ca, &ic->upstream, &err);
+	if (r < 0)
+		return log_error_errno(r, "run: tls.upstream_ca: %s", err ? err : strerror(-r));
+	ic->table = inject_table_new();
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_strv_free_ char **hosts = NULL;
+		const char *why = NULL;
+
+		for (size_t h = 0; h < secrets[i].cs->n_hosts; h++)
+			strv_push(&hosts, host_rule_format(&secrets[i].cs->hosts[h]));
+		r = inject_table_add(ic->table, secrets[i].cs->name, secrets[i].placeholder,
+				     secrets[i].value, secrets[i].len, hosts,
+				     secrets[i].cs->headers, &why);
+		if (r < 0)
+			return log_error_errno(r, "run: secret '%s': %s", secrets[i].cs->name,
+					       why ? why : strerror(-r));
+	}
+	ic->tls.mint = ic->mint;
+	ic->tls.upstream_ctx = ic->upstream;
+	ic->tls.inject = ic->table;
+	ic->tls.inspect = cfg->inspect;
+	ic->tls.n_inspect = cfg->n_inspect;
+	ic->tls.splice = cfg->splice;
+	ic->tls.n_splice = cfg->n_splice;
+	return 0;
+}
+
 struct prepare_ctx {
+	struct intercept *ic; /* NULL: no interception */
+	const struct paddock_config *cfg;
+	const char *data_dir;
 	struct exposed_secret *secrets;
 	size_t n_secrets;
 	struct runstate *rs;
@@ -345,7 +413,14 @@ static int prepare_placeholders(void *userdata)
 		r = secret_resolve(e->cs, &e->value, &e->len, &err);
 		if (r < 0) {
 			*pc->lock_fd = safe_close(*pc->lock_fd);
-			return log_error_errno(r, "run: %s%s", "", err ? err : strerror(-r));
+			return log_error_errno(r, "run: %s", err ? err : strerror(-r));
+		}
+	}
+	if (pc->ic) {
+		r = intercept_prepare(pc->ic, pc->cfg, pc->data_dir, pc->secrets, pc->n_secrets);
+		if (r < 0) {
+			*pc->lock_fd = safe_close(*pc->lock_fd);
+			return r;
 		}
 	}
 
@@ -510,6 +585,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	const char *agent_upstream = NULL;
 	_cleanup_free_ char *ca_bundle = NULL;
 	const char *bundle_inside = NULL;
+	struct intercept ic = {};
 	_cleanup_(policy_freep) struct policy *policy = NULL;
 	_cleanup_free_ char *log_name = NULL;
 	struct audit *audit = NULL;
@@ -922,6 +998,9 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 
 	{
 		struct prepare_ctx pc = {
+			.ic = ca_bundle ? &ic : NULL,
+			.cfg = cfg,
+			.data_dir = data_dir,
 			.secrets = secrets,
 			.n_secrets = n_secrets,
 			.rs = &rs,
@@ -938,6 +1017,9 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.audit = audit_sink,
 			.audit_userdata = audit,
 			.publish = publish,
+			.tls = ca_bundle ? &ic.tls : NULL,
+			.llm_hosts = cfg->llm_hosts,
+			.n_llm_hosts = cfg->n_llm_hosts,
 			.ssh_agent_upstream = agent_upstream,
 			.ssh_agent = arg_ssh_agent ? &agent_opts : NULL,
 		};
@@ -1029,6 +1111,7 @@ out:
 	free(volumes);
 	protect_set_free(&protect);
 	sandbox_spec_free(&spec);
+	intercept_done(&ic);
 	exposed_secrets_free(secrets, n_secrets);
 	return r;
 }

@@ -423,7 +423,7 @@ static void icpt_request_head(struct conn *c, const struct http_head *h)
 		return;
 	}
 	(void)evbuffer_add(bufferevent_get_output(c->upstream), out.p, out.len);
-	c->bytes_up += out.len;
+	conn_count(c, true, out.len);
 	h1_buf_done(&out);
 	for (int i = 0; i < n_swapped && (size_t)i < ir.n_hits; i++)
 		conn_audit_secret(c, "secret_inject", ir.hits[i].secret,
@@ -455,7 +455,7 @@ static bool icpt_request_event(struct conn *c, const struct h1_event *ev)
 			return false;
 		}
 		icpt_put_body(out, ev);
-		c->bytes_up += ev->len;
+		conn_count(c, true, ev->len);
 		last = t->q_len ? &t->q[(t->q_first + t->q_len - 1) % ICPT_QUEUE_MAX] : NULL;
 		if (last)
 			last->up += ev->len;
@@ -474,7 +474,7 @@ static bool icpt_request_event(struct conn *c, const struct h1_event *ev)
 			return false;
 		}
 		(void)evbuffer_add(out, ev->data, ev->len);
-		c->bytes_up += ev->len;
+		conn_count(c, true, ev->len);
 		return true;
 	case H1_EV_UPGRADE:
 		t->upgraded = true;
@@ -507,7 +507,7 @@ static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 			return false;
 		}
 		(void)evbuffer_add(out, head.p, head.len);
-		c->bytes_down += head.len;
+		conn_count(c, false, head.len);
 		h1_buf_done(&head);
 		t->resp_started = true;
 		if (front && (ev->head->status >= 200 || ev->head->status == 101))
@@ -521,7 +521,7 @@ static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 			icpt_put_body(out, ev);
 		else
 			(void)evbuffer_add(out, ev->data, ev->len);
-		c->bytes_down += ev->len;
+		conn_count(c, false, ev->len);
 		if (front && ev->type == H1_EV_BODY)
 			front->down += ev->len;
 		return true;

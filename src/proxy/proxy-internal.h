@@ -59,6 +59,8 @@ struct proxy {
 	unsigned n_conns;
 	uint64_t idle_usec;
 	bool no_splice;
+	const struct host_rule *llm; /* proxy_set_llm_hosts() */
+	size_t n_llm;
 };
 
 enum conn_via {
@@ -131,11 +133,28 @@ struct conn {
 	unsigned n_requests;      /* terminated: requests seen */
 	struct icpt *icpt;        /* CONN_ICPT: the interception state */
 	struct inject_scan *scan; /* relayed with secrets: the client-to-upstream leak scan */
+	/* when bytes last went up and down (conn_count()), for proxy_llm_busy() */
+	uint64_t llm_t_up, llm_t_down;
 };
+
+uint64_t proxy_now_usec(void);
+
+/* conn_count() - @n bytes went up (client to server) or down; when, for proxy_llm_busy() */
+static inline void conn_count(struct conn *c, bool up, uint64_t n)
+{
+	if (!n)
+		return;
+	if (up) {
+		c->bytes_up += n;
+		c->llm_t_up = proxy_now_usec();
+	} else {
+		c->bytes_down += n;
+		c->llm_t_down = proxy_now_usec();
+	}
+}
 
 /* proxy.c */
 void proxy_audit(struct proxy *p, const char *type, struct json_object *fields);
-uint64_t proxy_now_usec(void);
 
 /* conn.c */
 void conn_start(struct proxy *p, enum listener_kind kind, int fd);

@@ -311,9 +311,37 @@ struct proxy *proxy_free(struct proxy *p)
 	return NULL;
 }
 
-bool proxy_llm_busy(const struct proxy *p)
+void proxy_set_llm_hosts(struct proxy *p, const struct host_rule *rules, size_t n)
 {
-	/* connected to the LLM host rules once the interception lands (issue 7 + 4) */
-	(void)p;
-	return false;
+	p->llm = rules;
+	p->n_llm = n;
+}
+
+#define LLM_STREAM_USEC (1500 * 1000) /* a response still arriving */
+
+bool proxy_llm_busy(struct proxy *p)
+{
+	uint64_t now = proxy_now_usec();
+	bool busy = false;
+
+	for (struct conn *c = p->conns; c; c = c->next) {
+		bool llm = false;
+
+		if (!c->name)
+			continue;
+		for (size_t i = 0; i < p->n_llm && !llm; i++)
+			llm = host_rule_match_name(&p->llm[i], c->name) &&
+			      (!p->llm[i].port || p->llm[i].port == c->port);
+		if (!llm)
+			continue;
+		if (c->state == CONN_RESOLVE || c->state == CONN_DIAL) {
+			busy = true; /* a request on its way */
+			continue;
+		}
+		/* sent more recently than answered: waiting for the model; or an answer streaming */
+		if ((c->llm_t_up && c->llm_t_up > c->llm_t_down) ||
+		    (c->llm_t_down && now - c->llm_t_down < LLM_STREAM_USEC))
+			busy = true;
+	}
+	return busy;
 }

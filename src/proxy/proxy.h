@@ -161,11 +161,16 @@ int proxy_add_http_listener(struct proxy *p, int fd);
  */
 int proxy_add_dns_socket(struct proxy *p, int fd);
 
+/* proxy_set_llm_hosts() - the agent's model APIs (borrowed: they outlive the proxy) */
+void proxy_set_llm_hosts(struct proxy *p, const struct host_rule *rules, size_t n);
+
 /*
- * proxy_llm_busy() - a request to one of the sandbox's LLM hosts (proxy_set_llm_hosts()) is in
- * flight: the agent is "thinking" (SPEC.md section 7)
+ * proxy_llm_busy() - a request to one of the LLM hosts is in flight: the agent is "thinking"
+ * (SPEC.md section 7), seen from when bytes last went each way on each connection to those
+ * hosts: sent more recently than answered, or an answer arriving (within 1.5 s), or a
+ * connection being set up.
  */
-bool proxy_llm_busy(const struct proxy *p);
+bool proxy_llm_busy(struct proxy *p);
 
 /* proxy_conn_count() - connections open now (accepted and not yet closed) */
 unsigned proxy_conn_count(const struct proxy *p);

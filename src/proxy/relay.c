@@ -166,9 +166,9 @@ static int relay_pipe_fill(struct relay_pipe *rp, int *reterr_fd)
 	if (n > 0) {
 		rp->in_pipe += (size_t)n;
 		if (rp->up)
-			c->bytes_up += (uint64_t)n;
+			conn_count(c, true, (uint64_t)n);
 		else
-			c->bytes_down += (uint64_t)n;
+			conn_count(c, false, (uint64_t)n);
 		relay_idle_arm(c);
 		return 0;
 	}
@@ -361,7 +361,7 @@ static int relay_splice_start(struct conn *c)
 		down->head = xmalloc(queued_in);
 		(void)evbuffer_remove(in, down->head, queued_in);
 		down->head_len = queued_in;
-		c->bytes_down += queued_in;
+		conn_count(c, false, queued_in);
 	}
 	free(c->buf);
 	c->buf = NULL;
@@ -456,9 +456,9 @@ static bool relay_bev_move(struct conn *c, struct bufferevent *bev)
 		return false;
 	}
 	if (bev == c->client)
-		c->bytes_up += n;
+		conn_count(c, true, n);
 	else
-		c->bytes_down += n;
+		conn_count(c, false, n);
 	(void)evbuffer_add_buffer(out, in);
 	/* backpressure: stop reading until the other side drains (relay_bev_write_cb) */
 	if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
@@ -608,7 +608,7 @@ void relay_start(struct conn *c)
 			return;
 		}
 	}
-	c->bytes_up += c->len;
+	conn_count(c, true, c->len);
 	relay_idle_arm(c);
 	if (!p->no_splice && !c->scan) {
 		r = relay_splice_start(c);

@@ -645,6 +645,7 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 			.policy = hooks ? hooks->policy : NULL,
 			.audit = hooks ? hooks->audit : NULL,
 			.audit_userdata = hooks ? hooks->audit_userdata : NULL,
+			.tls = hooks ? hooks->tls : NULL,
 		};
 
 		q = fakeip_new(0, &r.fakeip);
@@ -661,6 +662,8 @@ int supervisor_run(const struct sandbox_spec *spec, const struct supervisor_hook
 			log_error_errno(q, "Failed to set up the network proxy: %m");
 			goto out;
 		}
+		if (hooks)
+			proxy_set_llm_hosts(r.proxy, hooks->llm_hosts, hooks->n_llm_hosts);
 	}
 
 	r.hooks = hooks;

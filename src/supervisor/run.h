@@ -9,6 +9,8 @@
 struct json_object;
 struct policy;
 struct sshagent_opts;
+struct proxy_tls;
+struct host_rule;
 
 /*
  * supervisor_run() - start the sandbox of @spec and stay with it until its command exits:
@@ -31,6 +33,13 @@ struct supervisor_hooks {
 	const struct policy *policy;
 	void (*audit)(void *userdata, const char *type, struct json_object *fields);
 	void *audit_userdata;
+
+	/* the agent's model APIs, for its status (borrowed) */
+	const struct host_rule *llm_hosts;
+	size_t n_llm_hosts;
+
+	/* TLS interception and secrets (borrowed; may be filled in by prepare()), or NULL */
+	const struct proxy_tls *tls;
 
 	/* --ssh-agent: the user's agent and the filter's options (NULL: none) */
 	const char *ssh_agent_upstream;

@@ -48,6 +48,167 @@ t_expect "the CA key exists only host-side, 0600" 0 "^-rw------- "
 pr --secret API -- sh -c 'ls ~/.local/share/paddock /var/lib/paddock 2>&1; cat '"${XDG_DATA_HOME}"'/paddock/ca/ca.key 2>&1 | head -1'
 t_expect_not "the CA key is not reachable inside" "BEGIN (EC )?PRIVATE KEY"
 
+# --- interception: a TLS upstream with a test CA that records what it receives ---
+srv=$T_TMP/srv
+mkdir -p "$srv"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=paddock e2e upstream CA" \
+  -keyout "$srv/ca.key" -out "$srv/ca.pem" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=api.test" \
+  -keyout "$srv/tls.key" -out "$srv/tls.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:api.test,DNS:other.test,DNS:llm.test\n' > "$srv/ext"
+openssl x509 -req -in "$srv/tls.csr" -CA "$srv/ca.pem" -CAkey "$srv/ca.key" -CAcreateserial -days 2 \
+  -extfile "$srv/ext" -out "$srv/tls.pem" >/dev/null 2>&1
+git init -q --bare "$srv/repo.git"
+git -C "$T_TMP" init -q src && (cd "$T_TMP/src" && echo content > f && git add f && \
+  git -c user.email=t@t -c user.name=t commit -q -m init && git push -q "$srv/repo.git" HEAD:master)
+cat > "$srv/up.py" <<'PY'
+import base64, hashlib, http.server, json, os, socketserver, ssl, subprocess, sys, threading, time
+LOG = sys.argv[1]; lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def record(self, body=b""):
+        with lock, open(LOG, "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "headers": dict(self.headers.items()),
+                                "body": body.decode("latin-1")}) + "\n")
+    def reply(self, code, body, ctype="text/plain"):
+        self.send_response(code); self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+    def do_POST(self): self.do_GET()
+    def do_GET(self):
+        b = self.body(); self.record(b)
+        if self.path.startswith("/repo.git"): return self.git(b)
+        if self.path == "/sse":
+            self.send_response(200); self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked"); self.end_headers()
+            for ev in (b"data: one\n\n", b"data: two\n\n"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev)); self.wfile.flush(); time.sleep(1.5)
+            self.wfile.write(b"0\r\n\r\n"); return
+        if self.path == "/slow": time.sleep(4)
+        if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            acc = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] +
+                  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101); self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade"); self.send_header("Sec-WebSocket-Accept", acc)
+            self.end_headers(); self.wfile.flush()
+            h = self.rfile.read(2); n = h[1] & 0x7f; mask = self.rfile.read(4)
+            data = bytes(x ^ mask[i % 4] for i, x in enumerate(self.rfile.read(n)))
+            self.wfile.write(bytes([0x81, len(data)]) + data); self.wfile.flush(); return
+        self.reply(200, b"upstream-ok " + self.path.encode() + b"\n")
+    def git(self, b):
+        path, _, q = self.path.partition("?")
+        env = dict(os.environ, GIT_PROJECT_ROOT=os.path.dirname(os.path.dirname(LOG)) + "/srv",
+                   GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path, QUERY_STRING=q,
+                   REQUEST_METHOD=self.command, CONTENT_TYPE=self.headers.get("Content-Type", ""),
+                   CONTENT_LENGTH=str(len(b)))
+        out = subprocess.run(["git", "http-backend"], input=b, env=env, capture_output=True).stdout
+        head, _, body = out.partition(b"\r\n\r\n")
+        code, ctype = 200, "text/plain"
+        for line in head.decode().split("\r\n"):
+            k, _, v = line.partition(": ")
+            if k == "Status": code = int(v.split()[0])
+            if k == "Content-Type": ctype = v
+        self.reply(code, body, ctype)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
+tls = S(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+plain = S(("127.0.0.1", 0), H)
+print(tls.server_address[1], plain.server_address[1], flush=True)
+threading.Thread(target=plain.serve_forever, daemon=True).start()
+tls.serve_forever()
+PY
+coproc UP { exec python3 "$srv/up.py" "$srv/requests.log" "$srv/tls.pem" "$srv/tls.key" 2>"$srv/up.err"; }
+read -r TLS_PORT HTTP_PORT <&"${UP[0]}"
+trap 'kill $UP_PID 2>/dev/null; t_cleanup' EXIT
+cat > "$cfg.tls" <<JSON
+{"secrets": {"API": {"from": "env:PD_TEST_REAL", "hosts": ["api.test"], "env": "API_KEY"}},
+ "tls": {"upstream_ca": ["$srv/ca.pem"]}, "llm_hosts": ["llm.test"], "inspect": ["llm.test"]}
+JSON
+HOSTS=(--add-host "api.test:127.0.0.1" --add-host "other.test:127.0.0.1" --add-host "llm.test:127.0.0.1")
+pt() { OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" run "${HOSTS[@]}" --secret API "$@" 2>&1 </dev/null); RC=$?; }
+got() { grep -c -- "$1" "$srv/requests.log" 2>/dev/null || echo 0; }
+U=https://api.test:$TLS_PORT
+pt -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/header"
+t_expect "curl: an intercepted request to the secret's host works" 0 "upstream-ok /header"
+OUT=$(grep '"/header"' "$srv/requests.log"); RC=0
+t_expect "the real value arrives at the upstream in the header" 0 "Bearer $REAL"
+t_expect_not "... and the placeholder does not" "pdk_api_"
+pt -- sh -c "curl -sS -u \"me:\$API_KEY\" $U/basic"
+OUT=$(grep '"/basic"' "$srv/requests.log" | python3 -c 'import json,sys,base64
+for l in sys.stdin: print(base64.b64decode(json.loads(l)["headers"]["Authorization"].split()[1]).decode())'); RC=0
+t_expect "in Basic credentials the real value is swapped in (decoded)" 0 "^me:$REAL$"
+pt -- sh -c "curl -sS \"$U/query?key=\$API_KEY&x=1\""
+OUT=$(grep '"/query' "$srv/requests.log"); RC=0
+t_expect "in the query string the real value is swapped in" 0 "key=$REAL"
+n0=$(got pdk_api_)
+pt -- sh -c "curl -sS -o /dev/null -w '%{http_code}' -H \"X-Key: \$API_KEY\" https://other.test:$TLS_PORT/leak"
+t_expect "the placeholder to another host is refused (403)" 0 "403"
+pt -- sh -c "curl -sS -o /dev/null -w '%{http_code}' -H \"X-Key: \$API_KEY\" http://api.test:$HTTP_PORT/plain"
+t_expect "the placeholder over plaintext HTTP is refused, even to its host" 0 "403"
+pt -- sh -c "curl -sS -d \"token=\$API_KEY\" $U/body; echo rc=\$?"
+t_expect_not "the placeholder in a request body is refused" "upstream-ok /body"
+pt -- sh -c "curl -sS -o /dev/null -w '%{http_code} ' -H \"X-Key: \$API_KEY\" $U/one -o /dev/null -w '%{http_code} ' -H \"X-Key: \$API_KEY\" https://other.test:$TLS_PORT/two"
+t_expect "a second request on the same connection to another host is refused too" 0 "200 403"
+if [ "$(got pdk_api_)" = "$n0" ]; then t_ok "no upstream ever received a placeholder"; else t_fail "no upstream received a placeholder" "$(grep pdk_api_ "$srv/requests.log")"; fi
+pt -- sh -c "curl -sS -H 'Host: other.test' $U/hostswap; echo rc=\$?"
+t_expect_not "a Host header that differs from the SNI is refused" "upstream-ok /hostswap"
+pt -- node -e "fetch('$U/node', {headers: {authorization: 'Bearer ' + process.env.API_KEY}}).then(r => r.text()).then(t => console.log(t.trim()), e => { console.log('ERR', e.cause || e); process.exit(1) })"
+t_expect "node fetch through interception (NODE_EXTRA_CA_CERTS)" 0 "upstream-ok /node"
+pt -- python3 -c "import os, urllib.request; print(urllib.request.urlopen(urllib.request.Request('$U/python', headers={'X-Api-Key': os.environ['API_KEY']})).read().decode().strip())"
+t_expect "python urllib through interception (SSL_CERT_FILE)" 0 "upstream-ok /python"
+OUT=$(grep -E '"/(node|python)"' "$srv/requests.log" | grep -c "$REAL"); RC=0
+t_expect "node and python sent the real value" 0 "^2$"
+pt -- sh -c "GIT_CURL_VERBOSE=1 git -c http.extraHeader=\"Authorization: Bearer \$API_KEY\" clone -q $U/repo.git cloned 2>git.err && cat cloned/f || grep -i 'certif\|tls\|ssl\|fatal' git.err | head -20"
+t_expect "git clone over smart HTTP through interception" 0 "^content$"
+rm -rf "$ws/cloned"
+OUT=$(grep '"/repo.git/info/refs' "$srv/requests.log" | head -1); RC=0
+t_expect "git's request carried the real value" 0 "Bearer $REAL"
+pt -- sh -c "curl -sSN $U/sse | while read -r l; do [ -n \"\$l\" ] && echo \"\$(date +%s.%N) \$l\"; done"
+t1=$(printf '%s\n' "$OUT" | awk '/data: one/ {print $1}'); t2=$(printf '%s\n' "$OUT" | awk '/data: two/ {print $1}')
+if [ -n "$t1" ] && [ -n "$t2" ] && python3 -c "import sys; sys.exit(0 if float('$t2') - float('$t1') > 1.0 else 1)"; then
+  t_ok "server-sent events flow through interception as they are sent"
+else t_fail "SSE flows" "$OUT"; fi
+pt -- python3 -c "
+import os, socket, ssl
+c = ssl.create_default_context(cafile=os.environ['SSL_CERT_FILE']).wrap_socket(socket.create_connection(('api.test', $TLS_PORT)), server_hostname='api.test')
+c.sendall(b'GET /ws HTTP/1.1\r\nHost: api.test:$TLS_PORT\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+h = b''
+while b'\r\n\r\n' not in h: h += c.recv(1)
+m = bytes([1, 2, 3, 4]); p = b'ws-echo'
+c.sendall(bytes([0x81, 0x80 | len(p)]) + m + bytes(x ^ m[i % 4] for i, x in enumerate(p)))
+r = c.recv(2); print(h.split(b'\r\n')[0].decode(), c.recv(r[1]).decode())"
+t_expect "a websocket upgrade, then frames both ways, through interception" 0 "101 .*ws-echo"
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" run --keep-log "${HOSTS[@]}" --secret API -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/logged; curl -sS -H \"X: \$API_KEY\" https://other.test:$TLS_PORT/x" 2>&1 </dev/null); RC=$?
+log=$(printf '%s' "$OUT" | sed -n 's/.*audit log kept: \(run-[0-9-]*\).*/\1/p')
+OUT=$("$PADDOCK" logs --json "$log" 2>&1); RC=$?
+t_expect "an injection is logged as secret_inject with the secret's name" 0 '"type":"secret_inject".*"secret":"API"'
+t_expect "a refused leak is logged as secret_leak" 0 '"type":"secret_leak"'
+t_expect_not "the log never holds the real value" "$REAL"
+OUT=$(curl -sS --cacert "$srv/ca.pem" --resolve "api.test:$TLS_PORT:127.0.0.1" -x "http://127.0.0.1:3128" "$U/from-outside" 2>&1); RC=$?
+t_expect_not "the proxy cannot be used from outside the sandbox" "upstream-ok"
+# the sandbox's CA signs only inside: the host does not trust it
+cp "$srv/ca.pem" "$ws/upstream-ca.pem"
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" run "${HOSTS[@]}" --secret API -- sh -c "curl -sS --cacert upstream-ca.pem $U/pinned; echo rc=\$?" 2>&1 </dev/null); RC=$?
+t_expect "a client trusting only the real CA sees paddock's certificate and refuses it" 0 "rc=60"
+rm -f "$ws/git.err"
+
+# --- the agent's status: a request to an llm host in flight is "thinking" ---
+S=st$$
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" create "${HOSTS[@]}" "$S" sh -c "curl -sS https://llm.test:$TLS_PORT/slow; sleep 1000" 2>&1 && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" start "$S" 2>&1); RC=$?
+t_expect "a fake agent that asks its model starts" 0
+sleep 1.5
+OUT=$("$PADDOCK" --config "$cfg.tls" status --format json "$S" 2>&1); RC=$?
+t_expect "a request to an llm host in flight: thinking" 0 '"state":"thinking"'
+sleep 5
+OUT=$("$PADDOCK" --config "$cfg.tls" status --format json "$S" 2>&1); RC=$?
+t_expect "the answer came: no longer thinking" 0 '"agent":\{"state":"(running|idle)"'
+"$PADDOCK" rm -f "$S" >/dev/null 2>&1
+
 # --- profiles ---
 cat > "$cfg.prof" <<JSON
 {"secrets": {"MINE": {"from": "env:PD_TEST_REAL", "hosts": ["llm.mine.test"], "env": "MINE_KEY"}},
