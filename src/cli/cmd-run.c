@@ -819,6 +819,10 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 				strv_push(&env_extra, xasprintf("%s=%s", *e, inside));
 		}
 	}
+	spec.exec_audit = cfg->exec_audit;
+	if (!cfg->exec_audit)
+		log_notice("run: the exec audit is off (config \"audit\": {\"exec\": false}): "
+			   "programs started in the sandbox are not logged");
 	if (arg_ssh_agent) {
 		r = ssh_agent_prepare(cfg, arg_ssh_confirm, &agent_upstream, &agent_opts);
 		if (r < 0)
