@@ -308,6 +308,8 @@ static void exec_path(pid_t pid, bool at, int dirfd, int flags, const char *name
 		(void)snprintf(out, size, "%s", name);
 		return;
 	}
+	while (name[0] == '.' && name[1] == '/')
+		name += 2; /* "./configure" is CWD/configure */
 	if (!at || dirfd == AT_FDCWD) {
 		if (!cwd)
 			(void)snprintf(out, size, "%s", name);
