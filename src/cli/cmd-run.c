@@ -368,8 +368,11 @@ static void audit_sink(void *userdata, const char *type, struct json_object *fie
 {
 	struct audit *a = userdata;
 
-	log_debug("audit %s %s", type,
-		  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN) : "{}");
+	/* not serialized for nothing: exec events come at fork+exec rate */
+	if (log_get_max_level() >= LOG_DEBUG)
+		log_debug("audit %s %s", type,
+			  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN)
+				 : "{}");
 	if (a)
 		audit_event(a, type, fields);
 	else

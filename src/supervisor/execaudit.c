@@ -82,7 +82,9 @@ struct execaudit {
 static int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	/* an address in the other process, never dereferenced here */
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, /* NOLINT */
+				.iov_len = len };
 	ssize_t k;
 
 	if (len == 0)
@@ -130,7 +132,7 @@ ssize_t execaudit_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 
 int execaudit_read_args(pid_t pid, uint64_t argv_addr, struct execaudit_args *a)
 {
-	uint64_t ptrs[PAGE_CHUNK / sizeof(uint64_t)];
+	uint64_t ptrs[PAGE_CHUNK / sizeof(uint64_t)] = {};
 	size_t n_ptrs = 0, next = 0, used = 0;
 	uint64_t at = argv_addr;
 
@@ -194,11 +196,10 @@ int execaudit_read_args(pid_t pid, uint64_t argv_addr, struct execaudit_args *a)
 static int proc_status_fields(pid_t pid, pid_t *ret_ppid, pid_t *ret_nspid)
 {
 	char path[64], buf[4096], *p;
-	_cleanup_close_ int fd = -EBADF;
 	ssize_t k;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	k = read(fd, buf, sizeof(buf) - 1);
@@ -355,9 +356,7 @@ static struct json_object *execaudit_event(struct execaudit *ea, const struct se
 
 	r = execaudit_read_args(hpid, argv_addr, &ea->args);
 	nk = execaudit_read_string(hpid, name_addr, name, sizeof(name));
-	rn = nk == -ENAMETOOLONG ? 0 : nk < 0 ? (int)nk : 0;
-	if (nk == -ENAMETOOLONG)
-		nk = (ssize_t)strlen(name);
+	rn = nk < 0 && nk != -ENAMETOOLONG ? (int)nk : 0; /* a cut name is still logged */
 	if (r == -EPERM || rn == -EPERM) {
 		*ret_deny = true;
 		json_object_object_add(o, "error", json_object_new_string(strerror(EPERM)));
