@@ -446,8 +446,11 @@ static void audit_sink(void *userdata, const char *type, struct json_object *fie
 {
 	struct audit *a = userdata;
 
-	log_debug("audit %s %s", type,
-		  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN) : "{}");
+	/* not serialized for nothing: exec events come at fork+exec rate */
+	if (log_get_max_level() >= LOG_DEBUG)
+		log_debug("audit %s %s", type,
+			  fields ? json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN)
+				 : "{}");
 	if (a)
 		audit_event(a, type, fields);
 	else
@@ -931,6 +934,10 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 				strv_push(&env_extra, xasprintf("%s=%s", *e, inside));
 		}
 	}
+	spec.exec_audit = cfg->exec_audit;
+	if (!cfg->exec_audit)
+		log_notice("run: the exec audit is off (config \"audit\": {\"exec\": false}): "
+			   "programs started in the sandbox are not logged");
 	if (arg_ssh_agent) {
 		r = ssh_agent_prepare(cfg, arg_ssh_confirm, &agent_upstream, &agent_opts);
 		if (r < 0)

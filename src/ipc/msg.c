@@ -38,6 +38,7 @@ long msg_body_size(uint16_t type)
 	case MSG_LISTENER:
 		return sizeof(struct msg_listener);
 	case MSG_READY:
+	case MSG_NOTIFY_FD:
 		return 0;
 	case MSG_EXEC:
 		return sizeof(struct msg_exec);
@@ -63,6 +64,7 @@ void msg_fd_range(uint16_t type, unsigned *ret_min, unsigned *ret_max)
 	case MSG_READY:
 	case MSG_LISTENER:
 	case MSG_EXEC_PTY:
+	case MSG_NOTIFY_FD:
 		*ret_min = *ret_max = 1;
 		break;
 	case MSG_EXEC: /* stdin, stdout, stderr without a terminal; none with one */

@@ -31,6 +31,7 @@ enum msg_type {
 	MSG_EXEC_SIGNAL,  /* supervisor -> init: signal an exec's process group */
 	MSG_CONNECT,      /* supervisor -> init: connect to a port inside (struct msg_connect) */
 	MSG_CONNECTED,    /* init -> supervisor: the connection (fd), or the error */
+	MSG_NOTIFY_FD,    /* init -> supervisor: the exec audit's seccomp listener (fd) */
 	_MSG_TYPE_MAX,
 };
 

@@ -11,10 +11,13 @@
  *  2. set the hostname, bring up loopback, build the root filesystem (mount.c);
  *  3. with a terminal: open the pty master in the sandbox's own devpts (so the command's
  *     ttyname() is right inside) and hand it to the supervisor (MSG_PTY);
- *  4. fork the command: setsid, controlling terminal, chdir, no_new_privs, Landlock,
+ *  4. with exec audit: load the execve/execveat user-notification filter on itself, so that
+ *     every process of the sandbox inherits it, and hand its listener to the supervisor
+ *     (MSG_NOTIFY_FD); init itself never execs (docs/design/exec-audit.md);
+ *  5. fork the command: setsid, controlling terminal, chdir, no_new_privs, Landlock,
  *     capabilities, seccomp (last), execve. A failure in the child is written as {step, errno}
  *     to a CLOEXEC pipe, so "exec succeeded" is exactly "the pipe closed empty";
- *  5. drop its own copies of the user's stdio (the sandbox must not reach the user's terminal
+ *  6. drop its own copies of the user's stdio (the sandbox must not reach the user's terminal
  *     through pid 1), reap every process, and when the command exits, report its wait status
  *     (MSG_EXIT) and exit: the kernel then kills everything left in the PID namespace.
  *
@@ -169,6 +172,32 @@ static _noreturn_ void child_fail(int pipe_fd, int step, int r)
 }
 
 /*
+ * exec_command() - execvp(), but the PATH search is done with access() first: glibc's execvp
+ * tries execve() in each directory, and with exec audit each failed try would be an "exec"
+ * event (exec-audit.md). Whatever the single execve() does not run (a script without #!, a
+ * file we may not execute) goes through execvp() as before. No allocation.
+ */
+static void exec_command(char **argv)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (!strchr(argv[0], '/') && path && *path) {
+		for (const char *p = path; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+			size_t n = strcspn(p, ":");
+			int k = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p, n ? "/" : "",
+					 argv[0]);
+
+			if (k <= 0 || (size_t)k >= sizeof(buf) || access(buf, X_OK) < 0)
+				continue;
+			execv(buf, argv);
+			break;
+		}
+	}
+	execvp(argv[0], argv);
+}
+
+/*
  * run_command() - the forked command child: from here to execve() nothing may allocate except
  * libseccomp's filter build, and nothing logs.
  */
@@ -245,13 +274,22 @@ static _noreturn_ void run_command(const struct sandbox_spec *spec, char **argv,
 	if (r < 0)
 		child_fail(pipe_fd, STEP_CAPS, r);
 
+	/*
+	 * exec audit: we inherited init's "not dumpable", and our mm still belongs to the host's
+	 * user namespace, so the supervisor could not read the argv of our own execve below.
+	 * Dumpable again, after Landlock: a Landlock domain cannot ptrace outside itself, and
+	 * this one is new, so no other process of the sandbox can attach before execve resets it.
+	 */
+	if (spec->exec_audit && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		child_fail(pipe_fd, STEP_EXEC_AUDIT, -errno);
+
 	/* compiled by the supervisor while we built the sandbox; loading is all that is left */
 	r = seccomp_load_bpf(rd->bpf, rd->bpf_len);
 	if (r < 0)
 		child_fail(pipe_fd, STEP_SECCOMP, r);
 
 	environ = spec->envp;
-	execvp(argv[0], argv);
+	exec_command(argv);
 	child_fail(pipe_fd, STEP_EXEC, -errno);
 }
 
@@ -558,6 +596,17 @@ void init_main(const struct sandbox_spec *spec, int sock)
 	r = mount_build_root(spec, wait_ready, &rd, &step, &err_path);
 	if (r < 0)
 		init_fail(sock, step, r, err_path);
+	if (spec->exec_audit) {
+		/* before the first fork: every process of the sandbox is under it (exec-audit.md) */
+		r = seccomp_install_exec_notify();
+		if (r < 0)
+			init_fail(sock, STEP_EXEC_AUDIT, r, NULL);
+		fd = r;
+		r = msg_send(sock, MSG_NOTIFY_FD, NULL, 0, fd);
+		(void)close(fd); /* the supervisor holds the only listener */
+		if (r < 0)
+			_exit(1);
+	}
 	if (spec->ssh_agent) {
 		r = agent_listen();
 		if (r < 0)

@@ -68,13 +68,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -390,4 +393,44 @@ int seccomp_load_bpf(const void *bpf, size_t len)
 	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return -EINVAL;
 	return RET_NERRNO((int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
+}
+
+/* ---- exec audit (docs/design/exec-audit.md) ------------------------------------------------ */
+
+/*
+ * seccomp_install_exec_notify() - the exec audit's filter: execve and execveat wait for the
+ * listener (SECCOMP_RET_USER_NOTIF); another architecture's ABI (i386, x32) kills the process,
+ * so no exec escapes the audit through it; everything else is allowed.
+ *
+ * Written by hand rather than with libseccomp: it is eight instructions, and libseccomp 2.5
+ * keeps the listener in a global of its own. No allocation, no logging.
+ *
+ * #syscalls: seccomp execve execveat
+ */
+int seccomp_install_exec_notify(void)
+{
+	uint32_t arch = seccomp_arch_native();
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __X32_SYSCALL_BIT
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+	};
+	struct sock_fprog prog = { .len = (unsigned short)ELEMENTSOF(insns), .filter = insns };
+	long fd;
+
+	if (arch == 0)
+		return -EOPNOTSUPP;
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0)
+		return -errno;
+	return (int)fd; /* the kernel makes it O_CLOEXEC */
 }

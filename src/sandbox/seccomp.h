@@ -31,3 +31,13 @@ int seccomp_export_sandbox(const struct seccomp_opts *opts, int *ret_fd);
  * process's filter; requires PR_SET_NO_NEW_PRIVS. No allocation. Return: 0 or -errno.
  */
 int seccomp_load_bpf(const void *bpf, size_t len);
+
+/*
+ * seccomp_install_exec_notify() - load the exec audit's filter (execve and execveat notify a
+ * listener; foreign ABIs kill) into the calling process, which must have CAP_SYS_ADMIN in its
+ * user namespace or no_new_privs, and must never exec itself: init, whose children all inherit
+ * it. No allocation, no logging.
+ * Return: the listener (a CLOEXEC fd) or -errno (-EINVAL or -ENOSYS: the kernel has no seccomp
+ * user notification).
+ */
+int seccomp_install_exec_notify(void);

@@ -73,6 +73,7 @@ struct sandbox_spec {
 
 	enum net_mode net;
 	bool ssh_agent; /* --ssh-agent: init listens at SANDBOX_SSH_AGENT_PATH for the supervisor */
+	bool exec_audit; /* every execve/execveat is reported to the supervisor (exec-audit.md) */
 	struct limits_plan limits; /* what enforces --memory, --pids, --cpus (limits.c) */
 	int cgroup_fd;             /* host side: the sandbox's cgroup, init is cloned into it; or
 				    * -1 (only read by sandbox_spawn()) */

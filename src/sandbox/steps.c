@@ -12,6 +12,7 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_LOOPBACK] = "bring up the loopback interface",
 	[STEP_NETWORK] = "set up the network capture",
 	[STEP_SSH_AGENT] = "create the ssh-agent socket",
+	[STEP_EXEC_AUDIT] = "set up the exec audit (seccomp user notification)",
 	[STEP_MOUNT_PRIVATE] = "make the mount namespace private",
 	[STEP_MOUNT_BASE] = "mount the setup tmpfs on",
 	[STEP_PIVOT_BASE] = "pivot into the setup tmpfs",

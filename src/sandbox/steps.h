@@ -38,6 +38,7 @@ enum init_step {
 	STEP_SECCOMP,
 	STEP_EXEC,
 	STEP_SSH_AGENT,
+	STEP_EXEC_AUDIT, /* exec audit: the listener, or making the command readable to it */
 	_STEP_MAX,
 };
 

@@ -67,6 +67,7 @@ enum {
 	KEY_SSH_AGENT = 1 << 15,
 	KEY_LLM_HOSTS = 1 << 16,
 	KEY_PROFILES = 1 << 17,
+	KEY_AUDIT = 1 << 18,
 };
 
 /*
@@ -77,6 +78,7 @@ struct layer {
 	struct paddock_config v;
 	unsigned set;
 	char **secrets_null;
+	bool audit_exec_given, audit_exec; /* "audit": {"exec": BOOL} */
 };
 
 /*
@@ -257,6 +259,7 @@ struct paddock_config *config_new(void)
 	c->memory = CONFIG_DEFAULT_MEMORY;
 	c->pids = CONFIG_DEFAULT_PIDS;
 	c->cpus = 0;
+	c->exec_audit = true;
 	return c;
 }
 
@@ -966,6 +969,34 @@ static int key_tls(struct ctx *x, struct layer *l, const char *key, struct json_
 	return 0;
 }
 
+/*
+ * "audit": {"exec": false} - run without the exec audit (docs/design/exec-audit.md); only by
+ * name, and only in the user's own config: the agent can write a project config
+ */
+static int key_audit(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	int r = expect_type(x, key, o, json_type_object, "an object {\"exec\": true|false}");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(o, name, val)
+	{
+		_cleanup_free_ char *k = xasprintf("%s.%s", key, name);
+
+		if (!streq(name, "exec")) {
+			_cleanup_free_ char *q = quote(name, strlen(name));
+
+			return ctx_error(x, key, "unknown key %s (expected exec)", q);
+		}
+		r = expect_type(x, k, val, json_type_boolean, "true or false");
+		if (r < 0)
+			return r;
+		l->audit_exec_given = true;
+		l->audit_exec = json_object_get_boolean(val);
+	}
+	return 0;
+}
+
 /* "ssh_agent": {"confirm": ["cmd", "arg"], "keys": ["SHA256:..."], "timeout": 30} */
 static int key_ssh_agent(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
 {
@@ -1556,6 +1587,9 @@ static const struct key_def keys[] = {
 	{ "ssh_agent", KEY_SSH_AGENT, false, key_ssh_agent,
 	  "cannot be set by a project config: it decides which of your keys sign and who "
 	  "confirms; set it in your own config" },
+	{ "audit", KEY_AUDIT, false, key_audit,
+	  "cannot be set by a project config: the audit records what the agent runs; set it in "
+	  "your own config" },
 	{ "tls", KEY_TLS, false, key_tls,
 	  "cannot be set by a project config: tls.upstream_ca would add a CA that the proxy "
 	  "trusts for real servers; list it in your own config" },
@@ -1670,6 +1704,8 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 	}
 	if (l->v.ssh_confirm_timeout)
 		c->ssh_confirm_timeout = l->v.ssh_confirm_timeout;
+	if (l->audit_exec_given)
+		c->exec_audit = l->audit_exec;
 	STRV_FOREACH (p, l->secrets_null)
 		secret_remove(c, *p);
 	for (size_t i = 0; i < l->v.n_secrets; i++) {
@@ -2208,6 +2244,12 @@ char *config_to_json(const struct paddock_config *c)
 			c->ssh_confirm_timeout ? json_object_new_int((int)c->ssh_confirm_timeout)
 					       : NULL);
 		(void)json_object_object_add(o, "ssh_agent", sa);
+	}
+	{
+		struct json_object *au = json_object_new_object();
+
+		(void)json_object_object_add(au, "exec", json_object_new_boolean(c->exec_audit));
+		(void)json_object_object_add(o, "audit", au);
 	}
 	(void)json_object_object_add(o, "sources", strv_to_json(c->sources));
 	(void)json_object_object_add(

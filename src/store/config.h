@@ -139,6 +139,8 @@ bool config_profile_name_is_valid(const char *s);
  * @secrets_removed: names that the project config removed (for a better --secret message)
  * @sources: the files that were applied, in order (for --debug and inspect)
  * @project_file: the .paddock.json that narrowed this config, or NULL
+ * @exec_audit: log every program started in the sandbox (config "audit": {"exec": false}
+ *              turns it off; trusted layers only)
  */
 struct paddock_config {
 	char *image;
@@ -173,6 +175,7 @@ struct paddock_config {
 	char **secrets_removed;
 	char **sources;
 	char *project_file;
+	bool exec_audit;
 };
 
 /**

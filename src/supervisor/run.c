@@ -48,6 +48,7 @@
 #include "proxy/resolver.h"
 #include "ports.h"
 #include "sshagent.h"
+#include "execaudit.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
@@ -275,6 +276,50 @@ static void report_setup_error(struct run *r, const struct msg_error *e)
 	r->result = -(e->error ? e->error : EIO);
 }
 
+/* ---- exec audit (docs/design/exec-audit.md) ---- */
+
+static void exec_audit_event(void *userdata, const char *type, struct json_object *fields)
+{
+	struct run *r = userdata;
+
+	if (r->hooks && r->hooks->audit)
+		r->hooks->audit(r->hooks->audit_userdata, type, fields);
+	else
+		json_object_put(fields);
+}
+
+/* exec_audit_fail() - the listener failed: the sandbox must not go on unaudited */
+static void exec_audit_fail(void *userdata, int error)
+{
+	struct run *r = userdata;
+
+	if (r->init_pid > 0)
+		(void)kill(r->init_pid, SIGKILL);
+	if (!r->exited && r->result == INT_MIN)
+		r->result = error < 0 ? error : -EIO;
+}
+
+/* exec_audit_start() - MSG_NOTIFY_FD: serve init's listener (@fd taken) */
+static void exec_audit_start(struct run *r, int fd)
+{
+	static const struct execaudit_ops ops = {
+		.audit = exec_audit_event,
+		.fail = exec_audit_fail,
+	};
+	int q;
+
+	if (!r->spec->exec_audit || r->execaudit || fd < 0) {
+		safe_close(fd);
+		log_error("unexpected exec audit listener from the sandbox's init");
+		return;
+	}
+	q = execaudit_new(r->base, fd, &ops, r, &r->execaudit);
+	if (q < 0) {
+		exec_audit_fail(r, q);
+		run_finish(r);
+	}
+}
+
 static void sock_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -354,7 +399,16 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		else if (mfd >= 0)
 			(void)close(mfd);
 		break;
+	case MSG_NOTIFY_FD:
+		exec_audit_start(r, mfd);
+		break;
 	case MSG_STARTED:
+		if (r->spec->exec_audit && !r->execaudit) {
+			/* cannot happen (init sends the listener first): never run unaudited */
+			log_error("no exec audit listener from the sandbox: stopping it");
+			exec_audit_fail(r, -EPROTO);
+			break;
+		}
 		r->started = true;
 		log_debug("command started as pid %d in the sandbox", body.started.pid);
 		if (r->sess) {
@@ -763,6 +817,7 @@ out:
 		session_free(r.sess);
 	}
 	r.ports = ports_free(r.ports);
+	r.execaudit = execaudit_free(r.execaudit);
 	if (r.agent)
 		sshagent_free(r.agent);
 	safe_close(r.sock);

@@ -22,6 +22,7 @@ struct proxy;
 struct session;
 struct ports;
 struct sshagent;
+struct execaudit;
 
 struct run {
 	const struct sandbox_spec *spec;
@@ -37,6 +38,7 @@ struct run {
 	struct proxy *proxy;
 	struct ports *ports;    /* -p forwards */
 	struct sshagent *agent; /* --ssh-agent */
+	struct execaudit *execaudit; /* exec audit: init's seccomp listener (MSG_NOTIFY_FD) */
 	const struct supervisor_hooks *hooks;
 
 	/* terminal relay */

@@ -487,6 +487,51 @@ static int probe_i386(void)
 #endif
 
 /*
+ * probe_execveat() - `probe execveat DIR NAME [ARG...]`: execveat(2) NAME relative to an fd
+ * of DIR, argv NAME ARG...; `probe fexecve PATH [ARG...]`: execveat(fd of PATH, "",
+ * AT_EMPTY_PATH), what fexecve(3) does. The exec audit must see both (tests/e2e/exec-audit.sh).
+ */
+static int probe_execveat(const char *dir, const char *name, char **args, bool empty_path)
+{
+	extern char **environ;
+	char *argv[64];
+	size_t n = 0;
+	int fd;
+
+	fd = open(dir, empty_path ? O_RDONLY | O_CLOEXEC : O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return usage();
+	argv[n++] = (char *)name;
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	(void)syscall(SYS_execveat, fd, empty_path ? "" : name, argv, environ,
+		      empty_path ? AT_EMPTY_PATH : 0);
+	return blocked(errno);
+}
+
+/*
+ * probe_user_notif() - install a seccomp listener of our own on execve: the sandbox would
+ * answer its own exec notifications, and the audit would see nothing. The kernel allows one
+ * listener per filter chain, so this fails with EBUSY under the exec audit.
+ */
+static int probe_user_notif(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)SYS_execve, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return blocked(errno);
+	return result(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+}
+
+/*
  * deny_and_exec() - `probe deny NAME ERRNO CMD...`: run CMD (paddock itself, in the fail-closed
  * tests) with system call NAME failing with ERRNO, as on a kernel that lacks a feature or a host
  * that forbids it. NAME: a syscall below, or clone-newuser (clone with CLONE_NEWUSER only).
@@ -691,6 +736,20 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "abstract-connect") == 0) {
 		ARGS(1, 1);
 		return probe_abstract_connect(argv[2]);
+	}
+	if (strcmp(cmd, "execveat") == 0) {
+		if (argc < 4)
+			return usage();
+		return probe_execveat(argv[2], argv[3], argv + 4, false);
+	}
+	if (strcmp(cmd, "fexecve") == 0) {
+		if (argc < 3)
+			return usage();
+		return probe_execveat(argv[2], argv[2], argv + 3, true);
+	}
+	if (strcmp(cmd, "user-notif") == 0) {
+		ARGS(0, 0);
+		return probe_user_notif();
 	}
 #ifdef __x86_64__
 	if (strcmp(cmd, "x32") == 0) {
