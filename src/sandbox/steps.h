@@ -38,6 +38,7 @@ enum init_step {
 	STEP_SECCOMP,
 	STEP_EXEC,
 	STEP_SSH_AGENT,
+	STEP_OVERLAY, /* images: the clone's overlay root (mount.c) */
 	_STEP_MAX,
 };
 
