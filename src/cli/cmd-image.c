@@ -433,7 +433,7 @@ static void build_line(struct build_state *b, const char *l)
 		while (n > 0 && (s[n - 1] == '.' || s[n - 1] == ' '))
 			s[--n] = '\0';
 		if (strncmp(s, "using ", 6) == 0 || strncmp(s, "removing tempdir", 16) == 0 ||
-		    strncmp(s, "chroot architecture", 19) == 0)
+		    strncmp(s, "chroot architecture", 19) == 0 || strstr(s, "received signal"))
 			return;
 		stage = s;
 		progress_line(&b->prog, s, "", -1, true);
@@ -908,13 +908,33 @@ static int image_rm(const char *name)
 	return 0;
 }
 
-/* Options may come before or after the action, as for `secret` */
-static int parse_opts(const struct paddock_cmd *self, int argc, char **argv)
+/*
+ * Options may come anywhere: `image build NAME --from DIST` as well as `image --json ls`. The
+ * table's getopt stops at the first positional argument ('+': `run` needs that), so the
+ * positional arguments are collected one at a time between option runs.
+ */
+static int parse_all(const struct paddock_cmd *self, int argc, char **argv, char ***ret_pos)
 {
 	int c;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
+	optind = 0;
+	for (;;) {
+		c = cmd_getopt(self, argc, argv);
 		switch (c) {
+		case -1:
+			if (optind >= argc)
+				return 0;
+			if (streq(argv[optind], "--")) {
+				for (int i = optind + 1; i < argc; i++)
+					strv_extend(ret_pos, argv[i]);
+				return 0;
+			}
+			strv_extend(ret_pos, argv[optind]);
+			/* getopt treats argv[0] as the program: restart one further on */
+			argv += optind;
+			argc -= optind;
+			optind = 0; /* 0: full reinit; parsing starts at argv[1] */
+			break;
 		case ARG_FROM:
 			arg_from = optarg;
 			break;
@@ -938,29 +958,28 @@ static int parse_opts(const struct paddock_cmd *self, int argc, char **argv)
 		default:
 			return -EINVAL;
 		}
-	return 0;
+	}
 }
 
 static int cmd_image_exec(int argc, char **argv)
 {
 	const struct paddock_cmd *self = cmd_find("image");
+	_cleanup_strv_free_ char **pos = NULL;
 	const char *verb;
 	bool build_opts;
 	int r, nargs;
 
-	r = parse_opts(self, argc, argv);
+	r = parse_all(self, argc, argv, &pos);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	if (cmd_check_args(self, argc - optind) < 0)
+	nargs = (int)strv_length(pos);
+	if (cmd_check_args(self, nargs) < 0)
 		return -EINVAL;
-	verb = argv[optind];
-	argc -= optind;
-	argv += optind;
+	verb = pos[0];
+	nargs--;
+	argv = pos + 1;
 	optind = 0;
-	r = parse_opts(self, argc, argv);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	nargs = argc - optind;
+	argc = nargs;
 	build_opts = arg_from || arg_packages || arg_script || arg_mirror || arg_variant;
 	if (streq(verb, "build")) {
 		if (nargs != 1 || arg_json) {
