@@ -75,11 +75,12 @@ static const struct paddock_opt image_opts[] = {
 	  "build: mmdebstrap's variant: minbase (default), essential, apt, required, standard",
 	  ARG_VARIANT, "minbase essential apt required important standard" },
 	{ "json", 0, NULL, false, "ls: print a JSON array", ARG_JSON },
+	{ "quiet", 'q', NULL, false, "ls: print only the names", 'q' },
 	{},
 };
 
 static const char *arg_from, *arg_packages, *arg_script, *arg_mirror, *arg_variant;
-static bool arg_json;
+static bool arg_json, arg_quiet;
 
 static volatile sig_atomic_t cancelled;
 
@@ -802,6 +803,12 @@ static int image_ls(void)
 		json_object_put(arr);
 		return log_error_errno(r, "image ls: cannot list the images: %m");
 	}
+	if (arg_quiet) {
+		STRV_FOREACH (n, names)
+			printf("%s\n", *n);
+		json_object_put(arr);
+		return 0;
+	}
 	if (!arg_json && names[0])
 		printf("%-24s %10s  %-19s  %s\n", "NAME", "SIZE", "CREATED", "BASE");
 	STRV_FOREACH (n, names) {
@@ -952,6 +959,9 @@ static int parse_all(const struct paddock_cmd *self, int argc, char **argv, char
 			break;
 		case ARG_JSON:
 			arg_json = true;
+			break;
+		case 'q':
+			arg_quiet = true;
 			break;
 		case 'h':
 			return 1;

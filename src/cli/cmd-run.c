@@ -75,9 +75,9 @@ const struct paddock_opt paddock_run_opts[] = {
 	  "directory mounted read-write at its own path; the "
 	  "command starts there (default: the current directory)",
 	  'w', "dir" },
-	{ "image", 0, "NAME", false, "root filesystem: 'host' (the host's, read-only) or an image's copy-on-write clone",
-	  OPT_IMAGE,
-	  "host" },
+	{ "image", 0, "NAME", false,
+	  "root filesystem: 'host' (the host's, read-only) or an image's copy-on-write clone",
+	  OPT_IMAGE, "image" },
 	{ "profile", 0, "NAME", false, "agent profile (not in this version yet)", OPT_PROFILE,
 	  "claude codex pi gemini opencode aider shell" },
 	{ "net", 0, "MODE", false,
