@@ -422,7 +422,6 @@ static void build_line(struct build_state *b, const char *l)
 {
 	char detail[128], dl[32];
 	const char *stage = b->prog.stage[0] ? b->prog.stage : "starting mmdebstrap";
-	unsigned a, c;
 	int pct = -1;
 
 	if (b->log)
@@ -450,9 +449,12 @@ static void build_line(struct build_state *b, const char *l)
 		b->unpacked++;
 	else if (strncmp(l, "Setting up ", 11) == 0)
 		b->configured++;
-	else if (sscanf(l, "%u upgraded, %u newly installed", &a, &c) == 2 && c > b->total)
-		b->total = c;
-	else
+	else if (strstr(l, " upgraded, ") && strstr(l, " newly installed")) {
+		unsigned long c = strtoul(strstr(l, " upgraded, ") + 11, NULL, 10);
+
+		if (c > b->total && c < 100000)
+			b->total = (unsigned)c;
+	} else
 		return;
 	format_bytes(b->download_bytes, dl, sizeof(dl));
 	if (b->total > 0) {
@@ -983,7 +985,7 @@ static int cmd_image_exec(int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? r : 0;
 	nargs = (int)strv_length(pos);
-	if (cmd_check_args(self, nargs) < 0)
+	if (!pos || cmd_check_args(self, nargs) < 0)
 		return -EINVAL;
 	verb = pos[0];
 	nargs--;

@@ -222,6 +222,7 @@ int image_users(const char *name, char ***ret)
 }
 
 /* disk usage below @fd (a directory): blocks of every inode, hard-linked files once */
+/* NOLINTNEXTLINE(misc-no-recursion): stops at depth 256 */
 static int du_dir(int fd, dev_t dev, uint64_t *sum, unsigned depth)
 {
 	DIR *d;

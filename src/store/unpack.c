@@ -744,7 +744,7 @@ static int apply_layer(struct ctx *c, int stagefd, const char *path, const char 
 	strset_clear(&c->layer_paths);
 	if (r < 0)
 		goto out;
-	if (src->md) {
+	if (src->md && digest) {
 		unsigned char out[EVP_MAX_MD_SIZE];
 		char hex[2 * EVP_MAX_MD_SIZE + 1];
 		unsigned int n = 0;
