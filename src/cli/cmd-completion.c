@@ -48,7 +48,7 @@ static bool word_is_plain(const char *s)
 static bool hint_is_words(const char *hint)
 {
 	return hint && !streq(hint, "dir") && !streq(hint, "file") && !streq(hint, "command") &&
-	       !streq(hint, "paddock-command") && !streq(hint, "sandbox");
+	       !streq(hint, "paddock-command") && !streq(hint, "sandbox") && !streq(hint, "image");
 }
 
 /* hint_check() - every word of a word-list hint is plain (a static table's invariant) */
@@ -142,6 +142,8 @@ static void completion_bash(FILE *f)
 		"\tcommand) COMPREPLY=($(compgen -c -- \"$cur\")) ;;\n"
 		"\tsandbox) COMPREPLY=($(compgen -W \"$(paddock ls -q 2>/dev/null)\" -- \"$cur\")) "
 		";;\n"
+		"\timage) COMPREPLY=($(compgen -W \"host $(paddock image ls -q 2>/dev/null)\" -- "
+		"\"$cur\")) ;;\n"
 		"\tpaddock-command) COMPREPLY=($(compgen -W '");
 	put_all_names(f, " ");
 	fprintf(f, "' -- \"$cur\")) ;;\n"
@@ -278,6 +280,8 @@ static void zsh_put_action(FILE *f, const char *hint)
 		fputs("_command_names -e", f);
 	else if (streq(hint, "sandbox"))
 		fputs("{compadd -- ${(f)\"$(paddock ls -q 2>/dev/null)\"}}", f);
+	else if (streq(hint, "image"))
+		fputs("{compadd -- host ${(f)\"$(paddock image ls -q 2>/dev/null)\"}}", f);
 	else if (streq(hint, "paddock-command")) {
 		fputs("(", f);
 		put_all_names(f, " ");
@@ -469,6 +473,8 @@ static void completion_fish(FILE *f)
 			fputs(" -x -a '(__fish_complete_subcommand --fcs-skip=2)'\n", f);
 		else if (streq(h, "sandbox"))
 			fputs(" -x -a '(paddock ls -q 2>/dev/null)'\n", f);
+		else if (streq(h, "image"))
+			fputs(" -x -a 'host (paddock image ls -q 2>/dev/null)'\n", f);
 		else if (streq(h, "paddock-command")) {
 			fputs(" -x -a '", f);
 			put_all_names(f, " ");

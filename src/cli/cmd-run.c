@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clone.h"
 #include "cmd.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -78,8 +79,9 @@ const struct paddock_opt paddock_run_opts[] = {
 	  "directory mounted read-write at its own path; the "
 	  "command starts there (default: the current directory)",
 	  'w', "dir" },
-	{ "image", 0, "NAME", false, "root filesystem: 'host' (the host's, read-only)", OPT_IMAGE,
-	  "host" },
+	{ "image", 0, "NAME", false,
+	  "root filesystem: 'host' (the host's, read-only) or an image's copy-on-write clone",
+	  OPT_IMAGE, "image" },
 	{ "profile", 0, "NAME", false,
 	  "agent profile: its command, model hosts, keys and state (default: from COMMAND's name)",
 	  OPT_PROFILE, "claude codex pi gemini opencode aider shell" },
@@ -520,11 +522,6 @@ static const char *config_option_flag(int c)
  */
 static int check_supported(const struct paddock_config *c)
 {
-	if (!streq(c->image, "host"))
-		return log_error_errno(EOPNOTSUPP,
-				       "run: image '%s': only 'host' exists in this version of "
-				       "paddock (golden images come later)",
-				       c->image);
 	if (c->pids > (1UL << 22))
 		return log_error_errno(EINVAL,
 				       "run: pids limit %llu is too large (at most 4194304)",
@@ -600,6 +597,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	struct plan_input pin = {};
 	const struct config_profile *prof = NULL;
 	struct limits_host lhost = { .dirfd = -EBADF };
+	struct clone_ctx clone = CLONE_CTX_INIT; /* images: docs/design/images.md */
 	bool cgroup_made = false;
 	const struct passwd *pw;
 	bool tty_set = false, int_set = false;
@@ -985,6 +983,13 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			goto out;
 	}
 
+	/* images: the root is an overlay clone of a golden image (clone.c) */
+	if (!streq(cfg->image, "host")) {
+		r = clone_setup("run", cfg->image, sess ? sess->dir : NULL, &spec, &clone);
+		if (r < 0)
+			goto out;
+		pin.image = true;
+	}
 	r = plan_build(&pin, &spec);
 	if (r < 0) {
 		log_error_errno(r, "run: Failed to plan the sandbox's filesystem: %m");
@@ -1100,6 +1105,7 @@ out:
 			log_warning("the sandbox's cgroup could not be removed (still busy)");
 	}
 	limits_host_done(&lhost);
+	clone_done(&clone);
 	lock_fd = safe_close(lock_fd); /* runstate_remove() takes it again */
 	runstate_remove(&rs);
 	if (audit) {

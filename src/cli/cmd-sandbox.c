@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clone.h"
 #include "cmd.h"
 #include "common/cleanup.h"
 #include "common/fd.h"
@@ -42,6 +43,8 @@
 #include "common/xmalloc.h"
 #include "ipc/ctl.h"
 #include "launch.h"
+#include "sandbox/spec.h"
+#include "store/image.h"
 #include "store/paths.h"
 #include "store/sandbox.h"
 #include "supervisor/runstate.h"
@@ -142,6 +145,20 @@ static int sandbox_create(const char *verb, const char *name, char **opts, char 
 		r = log_error_errno(errno, "%s: cannot create '%s': %m", verb, home);
 		goto fail;
 	}
+
+	/* images (docs/design/images.md): the clone's layers and identity, made now */
+	STRV_FOREACH (p, all)
+		if (streq(*p, "--image") && p[1] && !streq(p[1], "host")) {
+			struct sandbox_spec spec = {};
+			struct clone_ctx clone = CLONE_CTX_INIT;
+
+			r = clone_setup(verb, p[1], dir, &spec, &clone);
+			clone_done(&clone);
+			sandbox_spec_free(&spec);
+			if (r < 0)
+				goto fail;
+			break;
+		}
 
 	o = json_object_new_object();
 	json_object_object_add(o, "version", json_object_new_int(1));
@@ -1088,6 +1105,11 @@ static int cmd_reset_exec(int argc, char **argv)
 	r = rm_rf_at(dfd, "home");
 	if (r < 0)
 		return log_error_errno(r, "reset: could not empty the home of '%s': %m",
+				       argv[optind]);
+	/* images: back to the image; the next start gives it a new identity (clone.c) */
+	r = image_clone_reset(dir);
+	if (r < 0)
+		return log_error_errno(r, "reset: could not empty the writable layer of '%s': %m",
 				       argv[optind]);
 	if (mkdirat(dfd, "home", 0700) < 0)
 		return log_error_errno(errno, "reset: could not recreate the home of '%s': %m",

@@ -22,6 +22,7 @@ extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_logs, paddock_cmd_v
 	paddock_cmd_suspend, paddock_cmd_resume, paddock_cmd_rm, paddock_cmd_reset,
 	paddock_cmd_secret, paddock_cmd_port, paddock_cmd_status;
 extern const struct paddock_cmd paddock_cmd_ca;
+extern const struct paddock_cmd paddock_cmd_image;
 
 /* one command a line */
 /* clang-format off */
@@ -42,6 +43,7 @@ const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_logs,
 	&paddock_cmd_ca,
 	&paddock_cmd_secret,
+	&paddock_cmd_image,
 	&paddock_cmd_doctor,
 	&paddock_cmd_version,
 	&paddock_cmd_completion,

@@ -46,6 +46,56 @@
 /* a static buffer: init is single-threaded and reports one failure */
 static char err_path[4096];
 
+/*
+ * Images (docs/design/images.md): the root is an overlay whose content the image and the
+ * clone itself wrote, so a mount point must never be reached through a symlink in it (it
+ * could point at /oldroot, the host): with strict_paths, every component on the way to a
+ * mount point is checked with lstat() and a symlink fails the build with -ELOOP.
+ */
+static bool strict_paths;
+
+static int check_not_symlink(const char *path)
+{
+	struct stat st;
+
+	if (strict_paths && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return 0;
+}
+
+/* lexical_inside_newroot() - normalize @p in place ("." and ".."); true when below NEWROOT */
+static bool lexical_inside_newroot(char *p)
+{
+	char *out = p, *in = p;
+
+	while (*in) {
+		char *e;
+		size_t k;
+
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		e = strchrnul(in, '/');
+		k = (size_t)(e - in);
+		if (k == 1 && in[0] == '.') {
+			/* skip */
+		} else if (k == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, k);
+			out += k;
+		}
+		in = e;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+	return strncmp(p, NEWROOT "/", STRLEN(NEWROOT "/")) == 0;
+}
+
 static int fail(int r, int step, const char *path, int *reterr_step, const char **reterr_path)
 {
 	*reterr_step = step;
@@ -69,12 +119,14 @@ static int mkdir_p(const char *path, mode_t mode)
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 			return -errno;
+		if (check_not_symlink(buf) < 0)
+			return -ELOOP;
 		*p = '/';
 	}
 	if (mkdir(buf, mode) < 0) {
 		if (errno != EEXIST)
 			return -errno;
-		return 0;
+		return check_not_symlink(buf);
 	}
 	/* mkdir() applies the umask: set exactly what was asked (sticky /tmp-like dirs) */
 	return RET_NERRNO(chmod(buf, mode));
@@ -107,7 +159,7 @@ static int make_mountpoint(const char *dst, bool dir)
 	if (r < 0)
 		return r;
 	if (lstat(dst, &st) == 0)
-		return 0;
+		return check_not_symlink(dst);
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return errno == EEXIST ? 0 : -errno;
@@ -194,6 +246,8 @@ static int mount_file(const struct sandbox_mount *m, char *dst, size_t dst_size)
 			next[dir] = '/';
 			memcpy(next + dir + 1, link, (size_t)k + 1);
 		}
+		if (strict_paths && !lexical_inside_newroot(next))
+			return -ELOOP;
 		memcpy(dst, next, strlen(next) + 1);
 	}
 	r = make_mountpoint(dst, false);
@@ -407,6 +461,31 @@ static int setup_sys(int *reterr_step, const char **reterr_path)
 	return 0;
 }
 
+/*
+ * mount_overlay_root() - images: the clone's overlay at NEWROOT, its layers reached through
+ * /oldroot. "userxattr" (Linux >= 5.11) keeps overlayfs' own xattrs in user.* as a user
+ * namespace needs; without it as a second try (older kernels as real root). The paths were
+ * checked for ',' and ':' by the CLI. No fuse-overlayfs fallback (docs/design/images.md).
+ */
+static int mount_overlay_root(const struct sandbox_spec *spec)
+{
+	static char opts[3 * 4096 + 128];
+	int n, r;
+
+	n = snprintf(opts, sizeof(opts),
+		     "lowerdir=" OLDROOT "%s,upperdir=" OLDROOT "%s,workdir=" OLDROOT "%s,userxattr",
+		     spec->image_lower, spec->image_upper, spec->image_work);
+	if (n < 0 || (size_t)n >= sizeof(opts))
+		return -ENAMETOOLONG;
+	if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
+		return 0;
+	r = -errno;
+	opts[n - STRLEN(",userxattr")] = '\0';
+	if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
+		return 0;
+	return r;
+}
+
 int mount_build_root(const struct sandbox_spec *spec, int (*wait_ready)(void *userdata),
 		     void *userdata, int *reterr_step, const char **reterr_path)
 {
@@ -428,7 +507,12 @@ int mount_build_root(const struct sandbox_spec *spec, int (*wait_ready)(void *us
 	if (syscall(SYS_pivot_root, BASE, BASE "/oldroot") < 0 || chdir("/") < 0)
 		return fail(-errno, STEP_PIVOT_BASE, BASE, reterr_step, reterr_path);
 
-	if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	strict_paths = spec->image_lower != NULL;
+	if (spec->image_lower) {
+		r = mount_overlay_root(spec);
+		if (r < 0)
+			return fail(r, STEP_OVERLAY, "/", reterr_step, reterr_path);
+	} else if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return fail(-errno, STEP_MOUNT_ROOT, "/", reterr_step, reterr_path);
 
 	/* the fixed part first: it overlaps with the supervisor creating the placeholders */
@@ -456,9 +540,12 @@ int mount_build_root(const struct sandbox_spec *spec, int (*wait_ready)(void *us
 			return r;
 	}
 
-	/* nosuid everywhere; the root tmpfs itself read-only (nothing new at the top level) */
+	/*
+	 * nosuid everywhere; the root tmpfs itself read-only (nothing new at the top level); a
+	 * clone's root stays writable: its upper layer is the clone's own
+	 */
 	r = set_attr(NEWROOT, MOUNT_ATTR_NOSUID, true);
-	if (r >= 0)
+	if (r >= 0 && !spec->image_lower)
 		r = set_attr(NEWROOT, MOUNT_ATTR_RDONLY, false);
 	if (r < 0)
 		return fail(r, STEP_READONLY, "/", reterr_step, reterr_path);

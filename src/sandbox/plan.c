@@ -260,7 +260,8 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 	struct stat st;
 	char buf[PATH_MAX];
 
-	for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++) {
+	/* images: the system directories are the clone's own (mount.c mounts the overlay) */
+	for (size_t i = 0; !in->image && i < ELEMENTSOF(system_dirs); i++) {
 		if (lstat(system_dirs[i], &st) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -273,11 +274,11 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		} else if (S_ISDIR(st.st_mode))
 			add(s, MOUNT_BIND_RO, system_dirs[i], system_dirs[i], 0, true);
 	}
-	for (size_t i = 0; i < ELEMENTSOF(etc_masked_files); i++)
+	for (size_t i = 0; !in->image && i < ELEMENTSOF(etc_masked_files); i++)
 		add(s, MOUNT_MASK_FILE, NULL, etc_masked_files[i], 0, true);
-	for (size_t i = 0; i < ELEMENTSOF(etc_masked_dirs); i++)
+	for (size_t i = 0; !in->image && i < ELEMENTSOF(etc_masked_dirs); i++)
 		add(s, MOUNT_MASK_DIR, NULL, etc_masked_dirs[i], 0, true);
-	{
+	if (!in->image) {
 		glob_t g = { 0 };
 
 		if (glob("/etc/ssh/ssh_host_*_key", 0, NULL, &g) == 0)
@@ -295,7 +296,8 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 	add(s, MOUNT_TMPFS, NULL, "/var/tmp", 01777, false);
 	add(s, MOUNT_SYMLINK, "../run", "/var/run", 0, false);
 	add(s, MOUNT_SYMLINK, "../run/lock", "/var/lock", 0, false);
-	add(s, MOUNT_BIND_RO, "/var/lib/dpkg", "/var/lib/dpkg", 0, true);
+	if (!in->image)
+		add(s, MOUNT_BIND_RO, "/var/lib/dpkg", "/var/lib/dpkg", 0, true);
 	add(s, MOUNT_TMPFS, NULL, "/tmp", 01777, false);
 	add(s, MOUNT_TMPFS, NULL, "/run", 0755, false);
 	add(s, MOUNT_DIR, NULL, "/run/lock", 01777, false);
@@ -314,6 +316,13 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 	strv_extend(&s->rw_paths, "/tmp");
 	strv_extend(&s->rw_paths, "/var/tmp");
 	strv_extend(&s->rw_paths, "/dev/shm");
+	/* a clone's system directories are its own writable layer (apt-get install) */
+	for (size_t i = 0; in->image && i < ELEMENTSOF(system_dirs); i++)
+		strv_extend(&s->rw_paths, system_dirs[i]);
+	if (in->image) {
+		strv_extend(&s->rw_paths, "/var");
+		strv_extend(&s->rw_paths, "/srv");
+	}
 
 	for (size_t i = 0; i < in->n_volumes; i++) {
 		const struct plan_volume *v = &in->volumes[i];

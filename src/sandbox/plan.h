@@ -27,6 +27,7 @@ struct plan_input {
 	const struct protect_set *protect;
 	char *const *private_dirs; /* paddock's own config, data and runtime directories */
 	bool network;              /* capture on: resolv.conf points at paddock's resolver */
+	bool image; /* the root is a golden image's clone (spec->image_*): no host system dirs */
 };
 
 /* the home paths that never enter a sandbox, relative to the home */

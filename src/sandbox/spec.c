@@ -32,6 +32,9 @@ void sandbox_spec_free(struct sandbox_spec *s)
 	free(s->workspace);
 	free(s->home);
 	strv_free(s->rw_paths);
+	free(s->image_lower);
+	free(s->image_upper);
+	free(s->image_work);
 	strv_free(s->argv);
 	strv_free(s->envp);
 	*s = (struct sandbox_spec){};

@@ -64,6 +64,13 @@ struct sandbox_spec {
 	char *workspace;     /* resolved host path, mounted rw at the same path */
 	char *home;          /* $HOME inside */
 	char **rw_paths; /* where the command may write (Landlock RW), e.g. workspace, home, /tmp */
+	/*
+	 * images (docs/design/images.md): the root is an overlay of these host directories
+	 * instead of an empty tmpfs; NULL on the host image
+	 */
+	char *image_lower; /* the image's rootfs (read-only lower layer) */
+	char *image_upper; /* the clone's writable layer */
+	char *image_work;  /* overlayfs' work directory, next to upper */
 
 	/* the command */
 	char **argv;
