@@ -11,7 +11,7 @@
 for tool in node npm python3 openssl sha256sum; do
   command -v $tool >/dev/null || { t_skip "pi agent" "$tool is not installed"; t_done; exit; }
 done
-# the package's engines field says node >= 20.6 (Debian 12's nodejs is 18.19)
+# the package's engines field says node >= 20.6 (Debian 12's nodejs is 18.20)
 node_ok=$(node -e 'const [a, b] = process.versions.node.split(".").map(Number); console.log(a > 20 || (a == 20 && b >= 6) ? "yes" : "no")')
 if [ "$node_ok" != yes ]; then
   t_skip "pi agent" "pi 0.73.1 needs node >= 20.6; this node is $(node --version)"; t_done; exit
