@@ -78,6 +78,7 @@ cat > "$srv/script.json" <<'JSON'
  {"tool": "write", "args": {"path": "notes/plan.md", "content": "# Plan\n\nwritten by pi under paddock\n"}},
  {"tool": "edit", "args": {"path": "src/app.py",
    "edits": [{"oldText": "GREETING = \"hello\"", "newText": "GREETING = \"hello from the agent\""}]}},
+ {"tool": "bash", "args": {"command": "grep -c 'hello from the agent' src/app.py"}},
  {"text": "Done: wrote notes/plan.md and changed the greeting in src/app.py."}
 ]
 JSON
@@ -226,23 +227,24 @@ print("requests with the real key:", real_ok)
 PY
 ); RC=$?
 t_diag "$OUT"
-t_expect "the mock answered the three scripted model calls" 0 "POST /v1/chat/completions step 2 real-key"
-t_expect "every model call carried the real key, swapped in by the proxy" 0 "with the real key: 3$"
+t_expect "the mock answered the four scripted model calls" 0 "POST /v1/chat/completions step 3 real-key"
+t_expect "every model call carried the real key, swapped in by the proxy" 0 "with the real key: 4$"
 t_expect_not "... none was refused for a wrong key" " 401 "
 n=$(wc -l < "$srv/requests.log")
 if grep -q "pdk_" "$srv/requests.log"; then t_fail "the mock never saw a placeholder" "$(grep -o 'pdk_[a-z0-9_]*' "$srv/requests.log" | head -3)"
 else t_ok "the mock never saw a placeholder ($n requests)"; fi
 OUT=$(python3 - "$srv/requests.log" <<'PY'
 import json, sys
-reqs = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1]) if json.loads(l).get("answer") == "step 2"]
+reqs = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1]) if json.loads(l).get("answer") == "step 3"]
 tools = [m for m in reqs[0]["messages"] if m.get("role") == "tool"] if reqs else []
 print(len(tools), " | ".join(str(m.get("content"))[:80].replace("\n", " ") for m in tools))
 print("tools offered:", " ".join(sorted(t["function"]["name"] for t in reqs[0].get("tools", []))) if reqs else "")
 PY
 ); RC=$?
 t_diag "$OUT"
-t_expect "the model got both tool results back" 0 "^2 "
-t_expect "... and pi offered its write and edit tools" 0 "tools offered:.* edit .* write"
+t_expect "the model got the three tool results back" 0 "^3 "
+t_expect "... the bash tool ran inside and saw the edited file" 0 "^3 .*\\| 1 *$"
+t_expect "... and pi offered its bash, edit and write tools" 0 "tools offered:.*bash .*edit .*write"
 
 # --- the audit log ---
 OUT=$("$PADDOCK" logs --json "$log" 2>&1); RC=$?
@@ -253,8 +255,16 @@ import json, sys
 ev = [json.loads(l) for l in sys.stdin if l.startswith("{")]
 print("injections:", sum(e["type"] == "secret_inject" for e in ev))
 print("other hosts:", sorted({e.get("host") for e in ev if e["type"] == "net" and e.get("host") != "llm.test"}))'); RC=$?
-t_expect "... one injection per model call" 0 "injections: 3"
+t_expect "... one injection per model call" 0 "injections: 4"
 t_expect "the agent reached no host but its model (PI_OFFLINE)" 0 'other hosts: \[\]'
+OUT=$("$PADDOCK" logs --json "$log" 2>&1 | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+ex = [e.get("argv") for e in ev if e["type"] == "exec"]
+print("execs:", len(ex)); [print(a) for a in ex if a and "grep" in " ".join(a)]'); RC=$?
+if printf '%s' "$OUT" | grep -q "^execs: 0"; then
+  t_skip "the bash tool's command is in the audit log as an exec event" "this paddock logs no exec events"
+else t_expect "the bash tool's command is in the audit log as an exec event" 0 "'grep', '-c', 'hello from the agent', 'src/app.py'"; fi
 # --- the profile by the command's name, with the key it reads exposed without --secret ---
 ws2=$(t_ws pi-ws2)
 rm -f "$ws2/probe"
@@ -266,7 +276,7 @@ log2=$(printf '%s' "$OUT" | sed -n 's/.*audit log kept: \(run-[0-9-]*\).*/\1/p')
 OUT=$(cat "$ws2/notes/plan.md" "$ws2/src/app.py" 2>&1); RC=$?
 t_expect "... its edits landed" 0 'GREETING = "hello from the agent"'
 OUT=$(tail -n +$((n0 + 1)) "$srv/requests.log" | grep -c "Bearer $REAL"); RC=0
-t_expect "... its three model calls carried the real key" 0 "^3$"
+t_expect "... its four model calls carried the real key" 0 "^4$"
 OUT=$("$PADDOCK" logs --json "$log2" 2>&1); RC=$?
 t_expect "... the profile was pi, from the command's name" 0 '"type":"start".*"profile":"pi"'
 t_expect "... injected as the OPENAI secret" 0 '"type":"secret_inject".*"secret":"OPENAI"'
