@@ -31,6 +31,9 @@ chmod 755 "$stage"
 cp "$PADDOCK" "$stage/paddock"
 [ -n "${PROBE:-}" ] && [ -e "$PROBE" ] && cp "$PROBE" "$stage/probe"
 cp "$(dirname "$script")"/*.sh "$stage/"
+# tests/agents: the pinned agent CLIs some scripts install (package.json and its lock)
+[ -d "$(dirname "$script")/../agents" ] && mkdir "$stage/agents" &&
+  cp "$(dirname "$script")"/../agents/package*.json "$stage/agents/"
 chmod -R a+rX "$stage"
 home=$(getent passwd "$user" | cut -d: -f6)
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
