@@ -47,11 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF_SIZE       (1u << 20)
-#define MODE_ECHO      0x01
-#define MODE_STREAM    0x02
-#define IDLE_ECHO_MS   3000
-#define IDLE_HOLD_S    120
+#define BUF_SIZE     (1u << 20)
+#define MODE_ECHO    0x01
+#define MODE_STREAM  0x02
+#define IDLE_ECHO_MS 3000
+#define IDLE_HOLD_S  120
 
 static char buf[BUF_SIZE];
 
@@ -224,7 +224,8 @@ static void serve_read(int ep, int fd)
 
 static int cmd_server(const char *portfile)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int one = 1, lfd, ep;
 	char text[32];
@@ -273,7 +274,8 @@ static int cmd_server(const char *portfile)
 
 			if (fd == lfd) {
 				for (;;) {
-					int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					int cfd = accept4(lfd, NULL, NULL,
+							  SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 					if (cfd < 0) {
 						if (errno != EAGAIN && errno != EINTR &&
@@ -287,7 +289,8 @@ static int cmd_server(const char *portfile)
 						continue;
 					}
 					nodelay(cfd);
-					struct epoll_event ev = { .events = EPOLLIN, .data.fd = cfd };
+					struct epoll_event ev = { .events = EPOLLIN,
+								  .data.fd = cfd };
 					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
 				}
 			} else if (evs[i].events & EPOLLOUT) {
@@ -482,10 +485,10 @@ static int cmd_idle(unsigned long long want, const char *dir)
 		}
 		r = ping(fd, IDLE_ECHO_MS);
 		if (r < 0) {
-			why = r == -ECONNRESET ? "reset" :
-			      r == -EPIPE      ? "eof" :
-			      r == -ETIMEDOUT  ? "timeout" :
-						 "connect";
+			why = r == -ECONNRESET  ? "reset"
+			      : r == -EPIPE     ? "eof"
+			      : r == -ETIMEDOUT ? "timeout"
+						: "connect";
 			if (r != -ECONNRESET && r != -EPIPE && r != -ETIMEDOUT)
 				detail = strerror(-r);
 			close(fd);

@@ -393,6 +393,7 @@ static int cmp_d(const void *a, const void *b)
 
 static double median(double *v, int n)
 {
+	/* cppcheck-suppress uninitvar ; every caller fills v[0..n) first */
 	qsort(v, (size_t)n, sizeof(*v), cmp_d);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }

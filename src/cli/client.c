@@ -100,8 +100,9 @@ static int proto_error(const char *name, int t)
 				       "an older paddock, or kill it, and start it again",
 				       name);
 	if (t == 0)
-		return log_error_errno(ECONNRESET, "sandbox '%s': its supervisor closed the "
-						   "connection",
+		return log_error_errno(ECONNRESET,
+				       "sandbox '%s': its supervisor closed the "
+				       "connection",
 				       name);
 	return log_error_errno(t, "sandbox '%s': bad answer from its supervisor: %m", name);
 }
@@ -286,7 +287,8 @@ static int relay_loop(int fd, const char *name, bool input, const unsigned char 
 				}
 				out[n_out++] = in[i];
 				if (n_out >= 4096) {
-					(void)msg_sendv(fd, CTL_DATA, out, (uint32_t)n_out, NULL, 0);
+					(void)msg_sendv(fd, CTL_DATA, out, (uint32_t)n_out, NULL,
+							0);
 					n_out = 0;
 				}
 			}
@@ -350,8 +352,9 @@ int ctl_exec(int fd, const char *name, char **argv, bool tty, bool interactive, 
 		size_t n = strlen(*a) + 1;
 
 		if (len + n > sizeof(ce) + MSG_EXEC_ARGS_MAX || ce.argc >= MSG_EXEC_ARGC_MAX)
-			return log_error_errno(E2BIG, "exec: the command line is too long "
-						      "(at most %d bytes)",
+			return log_error_errno(E2BIG,
+					       "exec: the command line is too long "
+					       "(at most %d bytes)",
 					       MSG_EXEC_ARGS_MAX);
 		memcpy(body + len, *a, n);
 		len += n;

@@ -545,14 +545,14 @@ static int home_sanitize(const char *home_src, const char *home, const struct sa
 		if (!rel || !*rel)
 			continue;
 		buf = path_join(home_src, rel);
-		for (char *p = buf + strlen(home_src) + 1;; p++) {
-			bool last = !strchr(p, '/');
-			char *slash = last ? NULL : strchr(p, '/');
+		/* each prefix of the path below the home, then the whole path */
+		for (char *p = buf + strlen(home_src) + 1; p;) {
+			char *slash = strchr(p, '/');
 
 			if (slash)
 				*slash = '\0';
 			if (lstat(buf, &st) == 0 &&
-			    (S_ISLNK(st.st_mode) || (!last && !S_ISDIR(st.st_mode)))) {
+			    (S_ISLNK(st.st_mode) || (slash && !S_ISDIR(st.st_mode)))) {
 				log_debug("home: removing '%s', in the way of a mount point", buf);
 				if (unlink(buf) < 0)
 					return log_error_errno(
@@ -562,10 +562,10 @@ static int home_sanitize(const char *home_src, const char *home, const struct sa
 						"removed: %m",
 						buf);
 			}
-			if (last)
+			if (!slash)
 				break;
 			*slash = '/';
-			p = slash;
+			p = slash + 1;
 		}
 	}
 	return 0;

@@ -1094,8 +1094,8 @@ static int cmd_reset_exec(int argc, char **argv)
 	if (r < 0)
 		return r;
 	r = sandbox_open("reset", argv[optind], &dir);
-	if (r < 0)
-		return r;
+	if (r < 0 || !dir)
+		return r < 0 ? r : -ENOENT;
 	lock = lock_stopped("reset", argv[optind], dir, force);
 	if (lock < 0)
 		return lock;

@@ -86,8 +86,7 @@ bool msg_carries_fd(uint16_t type)
 	return hi > 0;
 }
 
-int msg_sendv(int sock, uint16_t type, const void *body, uint32_t len, const int *fds,
-	      size_t n_fds)
+int msg_sendv(int sock, uint16_t type, const void *body, uint32_t len, const int *fds, size_t n_fds)
 {
 	struct msg_hdr hdr = { .type = type, .version = PADDOCK_PROTO_VERSION, .len = len };
 	union {
@@ -139,8 +138,8 @@ static void close_all(int *fds, size_t n)
 		}
 }
 
-int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds,
-	     size_t max_fds, size_t *ret_nfds)
+int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds, size_t max_fds,
+	     size_t *ret_nfds)
 {
 	struct msg_hdr hdr;
 	union {

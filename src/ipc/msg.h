@@ -42,8 +42,8 @@ int msg_recvv(int sock, void *body, size_t cap, int *fds, size_t max_fds, size_t
  * the body's, another protocol version (-EPROTO) and type 0. No type check. @flags: recvmsg()
  * flags (MSG_DONTWAIT). Return: the type, 0 on EOF, or -errno.
  */
-int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds,
-	     size_t max_fds, size_t *ret_nfds);
+int ipc_recv(int sock, int flags, void *buf, size_t cap, size_t *ret_len, int *fds, size_t max_fds,
+	     size_t *ret_nfds);
 
 /* msg_fd_range() - how many descriptors a message of @type carries */
 void msg_fd_range(uint16_t type, unsigned *ret_min, unsigned *ret_max);

@@ -508,8 +508,9 @@ static void connect_inside(int sock, const struct msg_connect *m)
 		if (fd == -ECONNREFUSED) {
 			int fd6 = connect_to(AF_INET6, m->port);
 
-			if (fd6 >= 0 || fd6 != -EAFNOSUPPORT)
-				fd = fd6 == -ECONNREFUSED || fd6 == -EADDRNOTAVAIL ? fd : fd6;
+			/* keep the IPv4 error when there is no IPv6 listener either */
+			if (fd6 != -EAFNOSUPPORT && fd6 != -ECONNREFUSED && fd6 != -EADDRNOTAVAIL)
+				fd = fd6;
 		}
 	}
 	if (fd < 0)

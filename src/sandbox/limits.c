@@ -96,6 +96,7 @@ _printf_(3, 4) static void why_set(char *buf, size_t n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above */
 	(void)vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 }

@@ -473,7 +473,8 @@ static int mount_overlay_root(const struct sandbox_spec *spec)
 	int n, r;
 
 	n = snprintf(opts, sizeof(opts),
-		     "lowerdir=" OLDROOT "%s,upperdir=" OLDROOT "%s,workdir=" OLDROOT "%s,userxattr",
+		     "lowerdir=" OLDROOT "%s,upperdir=" OLDROOT "%s,workdir=" OLDROOT
+		     "%s,userxattr",
 		     spec->image_lower, spec->image_upper, spec->image_work);
 	if (n < 0 || (size_t)n >= sizeof(opts))
 		return -ENAMETOOLONG;

@@ -40,8 +40,8 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_CAPS] = "drop capabilities",
 	[STEP_SECCOMP] = "load the seccomp filter",
 	[STEP_EXEC] = "execute",
-	[STEP_OVERLAY] = "mount the image's overlay (kernel overlayfs in a user namespace, "
-			 "Linux >= 5.11; paddock has no fuse-overlayfs fallback yet) on",
+	[STEP_OVERLAY] = ("mount the image's overlay (kernel overlayfs in a user namespace, "
+			  "Linux >= 5.11; paddock has no fuse-overlayfs fallback yet) on"),
 };
 
 const char *init_step_to_string(int step)

@@ -39,7 +39,7 @@ enum init_step {
 	STEP_EXEC,
 	STEP_SSH_AGENT,
 	STEP_EXEC_AUDIT, /* exec audit: the listener, or making the command readable to it */
-	STEP_OVERLAY, /* images: the clone's overlay root (mount.c) */
+	STEP_OVERLAY,    /* images: the clone's overlay root (mount.c) */
 	_STEP_MAX,
 };
 

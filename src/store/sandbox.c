@@ -226,7 +226,7 @@ enum sandbox_state sandbox_state_get(const char *dir, struct json_object **ret_s
 	return SANDBOX_CRASHED; /* running or suspended, with no supervisor */
 }
 
-int rm_rf_at(int parent, const char *name)
+int rm_rf_at(int parent, const char *name) /* NOLINT(misc-no-recursion): bounded by the tree */
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st, top;

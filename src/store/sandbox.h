@@ -78,7 +78,7 @@ enum sandbox_state sandbox_state_get(const char *dir, struct json_object **ret_s
  * sandbox may leave them) are made accessible first. 0 or -errno (the first error; it goes on
  * with the rest).
  */
-int rm_rf_at(int dirfd, const char *name);
+int rm_rf_at(int parent, const char *name);
 
 /* sandbox_list() - the names under $DATA/sandboxes, sorted; NULL-terminated */
 int sandbox_list(char ***ret);

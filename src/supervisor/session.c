@@ -134,6 +134,7 @@ static void client_error(struct client *c, int code, const char *fmt, ...)
 
 	memcpy(buf, &e, sizeof(e));
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above */
 	n = vsnprintf(buf + sizeof(e), sizeof(buf) - sizeof(e), fmt, ap);
 	va_end(ap);
 	if (n < 0)
@@ -852,8 +853,10 @@ void session_free(struct session *s)
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		(void)client_flush(c, 0);
 	}
-	while (s->clients)
-		client_free(s->clients);
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next;
+		client_free(c);
+	}
 	if (s->listen_ev)
 		event_free(s->listen_ev);
 	if (s->ring)

@@ -52,6 +52,7 @@ static bool proc_stat(pid_t pid, char *ret_state, uint64_t *ret_ticks)
 	_cleanup_free_ char *buf = NULL;
 	char path[64];
 	const char *p;
+	char *end = NULL;
 	unsigned long long ut = 0, st = 0;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -62,8 +63,14 @@ static bool proc_stat(pid_t pid, char *ret_state, uint64_t *ret_ticks)
 		return false;
 	*ret_state = p[2];
 	/* after the state (field 3): utime and stime are fields 14 and 15 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	for (int field = 3; field < 14 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
 		return false;
+	ut = strtoull(p + 1, &end, 10);
+	if (*end != ' ')
+		return false;
+	st = strtoull(end + 1, NULL, 10);
 	*ret_ticks = ut + st;
 	return true;
 }
@@ -83,12 +90,21 @@ static size_t listening_inodes(pid_t pid, unsigned long *ret, size_t max)
 			continue;
 		for (char *l = strtok_r(buf, "\n", &save); l && n < max;
 		     l = strtok_r(NULL, "\n", &save)) {
-			unsigned st = 0;
-			unsigned long ino = 0;
+			const char *fld = l;
+			unsigned long st, ino;
 
 			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-			if (sscanf(l, "%*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st, &ino) == 2 &&
-			    st == 0x0A && ino)
+			for (int k = 0; k < 3 && fld; k++)
+				fld = strchr(fld + strspn(fld, " "), ' ');
+			if (!fld)
+				continue;
+			st = strtoul(fld, NULL, 16);
+			for (int k = 0; k < 6 && fld; k++)
+				fld = strchr(fld + strspn(fld, " "), ' ');
+			if (!fld)
+				continue;
+			ino = strtoul(fld, NULL, 10);
+			if (st == 0x0A && ino)
 				ret[n++] = ino;
 		}
 	}
@@ -118,8 +134,9 @@ static bool is_server(pid_t pid, const unsigned long *listen, size_t n_listen)
 		if (k <= 0)
 			continue;
 		link[k] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) != 1)
+		if (strncmp(link, "socket:[", 8) != 0)
 			continue;
+		ino = strtoul(link + 8, NULL, 10);
 		for (size_t i = 0; i < n_listen; i++)
 			if (listen[i] == ino)
 				found = true;
@@ -132,7 +149,8 @@ static bool is_server(pid_t pid, const unsigned long *listen, size_t n_listen)
  * walk() - the descendants of @pid that are at work: any but the long-lived servers (a
  * process listening on a TCP port) and their own children
  */
-static unsigned walk(pid_t pid, int depth, const unsigned long *listen, size_t n_listen)
+static unsigned walk(pid_t pid, int depth, /* NOLINT(misc-no-recursion): depth <= 32 */
+		     const unsigned long *listen, size_t n_listen)
 {
 	char path[320];
 	unsigned n = 0;
@@ -156,7 +174,7 @@ static unsigned walk(pid_t pid, int depth, const unsigned long *listen, size_t n
 			continue;
 		for (char *t = strtok_r(kids, " \n", &save); t && n < 256;
 		     t = strtok_r(NULL, " \n", &save)) {
-			pid_t c = (pid_t)atoi(t);
+			pid_t c = (pid_t)strtol(t, NULL, 10);
 			uint64_t k = 0;
 			char state = 0;
 
@@ -207,7 +225,7 @@ static bool epoll_has_tty(pid_t pid, long epfd, dev_t tty_rdev)
 bool agent_blocked_on_tty(pid_t pid, dev_t tty_rdev)
 {
 	_cleanup_free_ char *sc = NULL;
-	char path[64];
+	char path[64], *end = NULL;
 	long nr, a0;
 	char state = 0;
 	uint64_t ticks;
@@ -218,8 +236,10 @@ bool agent_blocked_on_tty(pid_t pid, dev_t tty_rdev)
 	/* needs ptrace access (same uid, dumpable): a process we cannot read is not waiting */
 	if (read_file_at(AT_FDCWD, path, 512, &sc, NULL) < 0)
 		return false;
-	if (sscanf(sc, "%ld 0x%lx", &nr, &a0) != 2)
+	nr = strtol(sc, &end, 10);
+	if (end == sc || strncmp(end, " 0x", 3) != 0)
 		return false;
+	a0 = (long)strtoul(end + 3, NULL, 16);
 	switch (nr) {
 	case SYS_read:
 	case SYS_readv:

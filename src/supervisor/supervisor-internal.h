@@ -36,8 +36,8 @@ struct run {
 	struct fakeip *fakeip;
 	struct resolver *resolver;
 	struct proxy *proxy;
-	struct ports *ports;    /* -p forwards */
-	struct sshagent *agent; /* --ssh-agent */
+	struct ports *ports;         /* -p forwards */
+	struct sshagent *agent;      /* --ssh-agent */
 	struct execaudit *execaudit; /* exec audit: init's seccomp listener (MSG_NOTIFY_FD) */
 	const struct supervisor_hooks *hooks;
 

@@ -493,7 +493,6 @@ static int probe_i386(void)
  */
 static int probe_execveat(const char *dir, const char *name, char **args, bool empty_path)
 {
-	extern char **environ;
 	char *argv[64];
 	size_t n = 0;
 	int fd;

@@ -306,7 +306,7 @@ static void *server_main(void *arg)
 			continue;
 		a = malloc(2 * sizeof(void *));
 		a[0] = srv;
-		a[1] = (void *)(intptr_t)fd;
+		a[1] = (void *)(intptr_t)fd; /* NOLINT(performance-no-int-to-ptr) */
 		if (pthread_create(&t, NULL, server_conn_main, a) != 0)
 			abort();
 		(void)pthread_detach(t);
@@ -719,12 +719,14 @@ static bool events_hold(const char *s)
 	return r;
 }
 
+static const char *req_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *req_fmt(const char *fmt, ...)
 {
 	static char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above */
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	return buf;
