@@ -48,7 +48,8 @@ struct ctl_exec {
 	/* argv follows: NUL-separated, at most MSG_EXEC_ARGS_MAX bytes */
 };
 
+/* the message follows the struct (text, not NUL-terminated) */
 struct ctl_error {
-	int32_t code; /* the exit code the CLI should use: 125, 126 or 127 */
-	/* the message follows (text, not NUL-terminated) */
+	/* the exit code the CLI should use: 125, 126 or 127 */
+	int32_t code;
 };
