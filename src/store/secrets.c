@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/quote.h"
 #include "common/fd.h"
 #include "common/macro.h"
 #include "common/path.h"
@@ -348,25 +349,7 @@ int secret_store_remove(const char *dir, const char *name)
 /* A user-controlled string for a message: quoted, printable, cut at 80 bytes. */
 static char *quote(const char *s)
 {
-	size_t n = strlen(s), max = MIN(n, (size_t)80), w = 0;
-	char *r = xmalloc(max * 4 + 8);
-
-	r[w++] = '\'';
-	for (size_t i = 0; i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\')
-			w += (size_t)sprintf(r + w, "\\x%02x", c);
-		else
-			r[w++] = (char)c;
-	}
-	r[w++] = '\'';
-	if (n > max) {
-		memcpy(r + w, "...", 3);
-		w += 3;
-	}
-	r[w] = '\0';
-	return r;
+	return str_quote(s, strlen(s));
 }
 
 static int set_error(char **reterr, int r, const char *fmt, ...) _printf_(3, 4);
