@@ -163,6 +163,42 @@ pt -- python3 -c "import os, urllib.request; print(urllib.request.urlopen(urllib
 t_expect "python urllib through interception (SSL_CERT_FILE)" 0 "upstream-ok /python"
 OUT=$(grep -E '"/(node|python)"' "$srv/requests.log" | grep -c "$REAL"); RC=0
 t_expect "node and python sent the real value" 0 "^2$"
+if command -v go >/dev/null; then
+  mkdir -p "$T_TMP/go"
+  cat > "$T_TMP/go/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+)
+
+func main() {
+	req, _ := http.NewRequest("GET", os.Args[1], nil)
+	req.Header.Set("Authorization", "Bearer "+os.Getenv("API_KEY"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	fmt.Print(string(b))
+}
+GO
+  if (cd "$T_TMP/go" && GOCACHE=$T_TMP/go/cache GOPATH=$T_TMP/go/path GO111MODULE=off go build -o "$ws/goclient" main.go) >"$T_TMP/go/build.log" 2>&1; then
+    pt -- ./goclient "$U/go"
+    t_expect "a Go-built client through interception (SSL_CERT_FILE)" 0 "upstream-ok /go"
+    OUT=$(grep '"/go"' "$srv/requests.log"); RC=0
+    t_expect "... sent the real value" 0 "Bearer $REAL"
+  else
+    t_fail "build the Go client" "$(cat "$T_TMP/go/build.log")"
+  fi
+  rm -f "$ws/goclient"
+else
+  t_skip "a Go-built client through interception" "go is not installed (golang-go)"
+fi
 pt -- sh -c "GIT_CURL_VERBOSE=1 git -c http.extraHeader=\"Authorization: Bearer \$API_KEY\" clone -q $U/repo.git cloned 2>git.err && cat cloned/f || grep -i 'certif\|tls\|ssl\|fatal' git.err | head -20"
 t_expect "git clone over smart HTTP through interception" 0 "^content$"
 rm -rf "$ws/cloned"

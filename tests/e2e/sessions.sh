@@ -151,8 +151,18 @@ sleep 0.5
 if t_wait_gone "sleep 1000" 5; then t_ok "the sandbox dies with its supervisor"; else t_fail "the sandbox dies with its supervisor" "$(pgrep -af 'sleep 1000')"; fi
 OUT=$(state "$S-c"); RC=$?
 t_expect "ls shows it crashed" 0 "^crashed$"
+OUT=$("$P" ls 2>&1); RC=$?
+t_expect "ls explains the crash" 0 "$S-c +crashed"
 OUT=$("$P" start "$S-c" 2>&1 && state "$S-c"); RC=$?
 t_expect "a crashed sandbox starts again" 0 "running"
+# crash it again and remove it as it is, without -f
+spid=$("$P" ls --json | python3 -c 'import json,sys
+for s in json.load(sys.stdin):
+    if s["name"] == sys.argv[1]: print(s.get("supervisor_pid", ""))' "$S-c")
+kill -KILL "$spid" 2>/dev/null; t_wait_gone "sleep 1000" 5
+OUT=$("$P" rm "$S-c" 2>&1); RC=$?
+t_expect "rm removes a crashed sandbox without -f" 0 "$S-c"
+OUT=$(cd "$WS" && "$P" create "$S-c" sh -c 'echo crash-victim-$$ > /dev/null; sleep 1000' 2>&1 && "$P" start "$S-c" 2>&1); RC=$?
 
 # --- rm ---
 OUT=$("$P" rm "$S-c" 2>&1); RC=$?
