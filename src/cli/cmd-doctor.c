@@ -97,6 +97,11 @@ static void doctor_print_table(const struct feature *f, bool ok)
 		(void)limits_probe(&h);
 		(void)limits_plan(&h, CONFIG_DEFAULT_MEMORY, CONFIG_DEFAULT_PIDS, 0, &p, NULL);
 		limits_host_done(&h);
+		/* as run_launch(): the default memory limit needs a cgroup */
+		if (p.memory_mech == LIMITS_MECH_RLIMIT) {
+			p.memory_mech = LIMITS_MECH_NONE;
+			p.memory = 0;
+		}
 		limits_describe(&p, what, sizeof(what));
 		printf("\nresource limits: %s\n", what);
 	}

@@ -869,6 +869,16 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 					lerr ? lerr : "the limits cannot be enforced");
 			goto out;
 		}
+		/*
+		 * The default memory limit is meant for a cgroup (the whole sandbox). As a
+		 * per-process RLIMIT_DATA it would only break programs that reserve large
+		 * writable mappings (ASan's shadow memory): applied only when asked for.
+		 */
+		if (spec.limits.memory_mech == LIMITS_MECH_RLIMIT &&
+		    cfg->memory == CONFIG_DEFAULT_MEMORY) {
+			spec.limits.memory_mech = LIMITS_MECH_NONE;
+			spec.limits.memory = 0;
+		}
 		limits_describe(&spec.limits, desc, sizeof(desc));
 		log_debug("limits: %s", desc);
 		if (spec.limits.cgroup) {

@@ -778,8 +778,9 @@ static enum feature_state probe_limits(struct feature *f)
 		    p.pids_mech == LIMITS_MECH_CGROUP ? "cgroup"
 		    : p.pids_exempt                   ? "RLIMIT_NPROC (not enforced for host root)"
 						      : "RLIMIT_NPROC",
-		    p.memory_mech == LIMITS_MECH_CGROUP ? "by cgroup"
-							: "per process by RLIMIT_DATA",
+		    p.memory_mech == LIMITS_MECH_CGROUP
+			    ? "by cgroup"
+			    : "per process by RLIMIT_DATA when --memory is given",
 		    r < 0 ? "refused" : "by cgroup", h.can_create ? "; freeze/kill by cgroup" : "");
 	if (h.can_create && h.usable)
 		(void)snprintf(f->detail + strlen(f->detail), sizeof(f->detail) - strlen(f->detail),
