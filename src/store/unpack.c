@@ -931,6 +931,16 @@ static bool is_regular_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
+/* dirs_free() - the directory modes still to set, dropped (on failure, or once set) */
+static void dirs_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->n_dirs; i++)
+		free(c->dirs[i].path);
+	free(c->dirs);
+	c->dirs = NULL;
+	c->n_dirs = 0;
+}
+
 int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 		 struct unpack_result *res)
 {
@@ -961,8 +971,10 @@ int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 	c.rootfd = stagefd;
 	r = apply_archive(&c, a, total);
 	archive_read_free(a);
-	if (r < 0)
+	if (r < 0) {
+		dirs_free(&c);
 		return r;
+	}
 
 	if (is_regular_at(stagefd, "index.json") && is_regular_at(stagefd, "oci-layout"))
 		res->format = UNPACK_FORMAT_OCI;
@@ -974,11 +986,7 @@ int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 		return RET_NERRNO(renameat(dirfd, "stage", dirfd, "rootfs"));
 	}
 	/* the archive's own directories do not matter: only its blobs */
-	for (size_t i = 0; i < c.n_dirs; i++)
-		free(c.dirs[i].path);
-	free(c.dirs);
-	c.dirs = NULL;
-	c.n_dirs = 0;
+	dirs_free(&c);
 
 	if (mkdirat(dirfd, "rootfs", 0755) < 0)
 		return -errno;
@@ -990,6 +998,7 @@ int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 	res->bytes = 0;
 	r = res->format == UNPACK_FORMAT_OCI ? apply_oci(&c, stagefd) : apply_docker(&c, stagefd);
 	fix_dir_modes(&c);
+	dirs_free(&c);
 	strset_clear(&c.layer_paths);
 	if (r < 0)
 		return r;
