@@ -31,7 +31,7 @@ fixes_follow() {
 }
 check "every non-OK line is followed by a fix" 'fixes_follow "$tmp/out"'
 check "names the resource-limit mechanism" \
-	'grep -qE "^resource limits: memory .* by (cgroup memory.max|RLIMIT_DATA); pids .* by (cgroup pids.max|RLIMIT_NPROC)" "$tmp/out"'
+	'grep -qE "^resource limits: memory (.* by cgroup memory.max|unlimited); pids .* by (cgroup pids.max|RLIMIT_NPROC)" "$tmp/out"'
 check "a resource limits probe line" 'grep -qE "^(OK|LIMITED) +resource limits " "$tmp/out"'
 
 "$paddock" doctor --json >"$tmp/json"
