@@ -46,6 +46,7 @@
 #include "sandbox/spec.h"
 #include "store/image.h"
 #include "store/paths.h"
+#include "store/review.h"
 #include "store/sandbox.h"
 #include "supervisor/runstate.h"
 
@@ -665,9 +666,10 @@ static struct json_object *sandbox_describe(const char *name)
 		if (json_int(st, "oom_kills", 0) > 0) {
 			json_object_object_add(o, "oom_kills",
 					       json_object_new_int64(json_int(st, "oom_kills", 0)));
-			json_object_object_add(o, "error",
-					       json_object_new_string("its memory limit was reached: "
-								      "the kernel killed processes"));
+			json_object_object_add(
+				o, "error",
+				json_object_new_string("its memory limit was reached: "
+						       "the kernel killed processes"));
 		}
 	}
 	if (state == SANDBOX_CRASHED)
@@ -781,7 +783,8 @@ static int cmd_ls_exec(int argc, char **argv)
 			s = json_object_get_string(v);
 		if (json_object_object_get_ex(o, "exit_code", &v))
 			(void)snprintf(state, sizeof(state), "%s (%d%s)", s, json_object_get_int(v),
-				       json_object_object_get_ex(o, "oom_kills", NULL) ? ", OOM" : "");
+				       json_object_object_get_ex(o, "oom_kills", NULL) ? ", OOM"
+										       : "");
 		else
 			(void)snprintf(state, sizeof(state), "%s", s);
 		if (json_object_object_get_ex(o, "started", &v))
@@ -1110,6 +1113,16 @@ static int cmd_reset_exec(int argc, char **argv)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return log_error_errno(errno, "reset: '%s': %m", dir);
+	/* review mode: its layer too, but never under a half-done apply (review.c) */
+	r = review_discard(dir);
+	if (r == -EBUSY)
+		return log_error_errno(r,
+				       "reset: an apply of '%s' was interrupted and is half done; "
+				       "complete it first ('paddock apply %s')",
+				       argv[optind], argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "reset: could not empty the review layer of '%s': %m",
+				       argv[optind]);
 	r = rm_rf_at(dfd, "home");
 	if (r < 0)
 		return log_error_errno(r, "reset: could not empty the home of '%s': %m",
