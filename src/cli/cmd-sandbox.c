@@ -666,10 +666,9 @@ static struct json_object *sandbox_describe(const char *name)
 		if (json_int(st, "oom_kills", 0) > 0) {
 			json_object_object_add(o, "oom_kills",
 					       json_object_new_int64(json_int(st, "oom_kills", 0)));
-			json_object_object_add(
-				o, "error",
-				json_object_new_string("its memory limit was reached: "
-						       "the kernel killed processes"));
+			json_object_object_add(o, "error",
+					       json_object_new_string("its memory limit was reached: "
+								      "the kernel killed processes"));
 		}
 	}
 	if (state == SANDBOX_CRASHED)
@@ -783,8 +782,7 @@ static int cmd_ls_exec(int argc, char **argv)
 			s = json_object_get_string(v);
 		if (json_object_object_get_ex(o, "exit_code", &v))
 			(void)snprintf(state, sizeof(state), "%s (%d%s)", s, json_object_get_int(v),
-				       json_object_object_get_ex(o, "oom_kills", NULL) ? ", OOM"
-										       : "");
+				       json_object_object_get_ex(o, "oom_kills", NULL) ? ", OOM" : "");
 		else
 			(void)snprintf(state, sizeof(state), "%s", s);
 		if (json_object_object_get_ex(o, "started", &v))
