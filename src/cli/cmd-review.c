@@ -161,7 +161,7 @@ static void show_patch(const struct review_ctx *c, const struct review_entry *e)
 	}
 	a = e->change == 'A' ? xstrdup("/dev/null") : path_join(c->workspace, e->path);
 	b = e->change == 'D' ? xstrdup("/dev/null")
-			     : xasprintf("/proc/self/fd/%d/%s", c->upper_fd, e->path);
+			     : xasprintf("%s/" REVIEW_DIR "/upper/%s", c->dir, e->path);
 	la = e->change == 'A' ? xstrdup("/dev/null") : xasprintf("a/%s", e->path);
 	lb = e->change == 'D' ? xstrdup("/dev/null") : xasprintf("b/%s", e->path);
 	(void)fflush(stdout);

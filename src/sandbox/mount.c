@@ -364,7 +364,7 @@ static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char 
 		if (r < 0)
 			return fail(r, STEP_MKDIR, m->dst, reterr_step, reterr_path);
 		r = overlay(dst, m->src, m->upper, m->work,
-			    ",redirect_dir=off,metacopy=off,index=off");
+			    ",redirect_dir=nofollow,metacopy=off,index=off");
 		if (r < 0)
 			return fail(r, STEP_REVIEW, m->dst, reterr_step, reterr_path);
 		return 0;
