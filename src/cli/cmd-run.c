@@ -774,7 +774,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	if (r < 0)
 		return log_error_errno(r, "run: refusing workspace '%s': %s", workspace, why);
 	/* review mode (docs/design/review.md): the workspace behind the sandbox's own layer */
-	if (arg_review) {
+	if (arg_review && sess) {
 		if (strpbrk(workspace, ",:\\\n") || strpbrk(sess->dir, ",:\\\n"))
 			return log_error_errno(EINVAL,
 					       "run: --review: '%s' or '%s' holds a ',', ':' or "

@@ -224,8 +224,9 @@ static char *child(const char *rel, const char *name)
  * scan_dir() - upper directory @ufd against lower @lfd (-EBADF: none); @opaque: the lower's
  * entries missing from the upper are deleted
  */
+/* NOLINTNEXTLINE(misc-no-recursion): bounded by MAX_DEPTH */
 static int scan_dir(int ufd, int lfd, const char *rel, bool opaque, int depth,
-		    struct review_list *l) /* NOLINT(misc-no-recursion): bounded by MAX_DEPTH */
+		    struct review_list *l)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	int r;
@@ -329,8 +330,8 @@ static bool changed_since(const struct stat *st, int64_t start_ns)
 }
 
 /* tree_changed() - a non-directory below @fd changed since @start_ns */
-static bool tree_changed(int fd, int64_t start_ns,
-			 int depth) /* NOLINT(misc-no-recursion): bounded by MAX_DEPTH */
+/* NOLINTNEXTLINE(misc-no-recursion): bounded by MAX_DEPTH */
+static bool tree_changed(int fd, int64_t start_ns, int depth)
 {
 	_cleanup_strv_free_ char **names = NULL;
 
