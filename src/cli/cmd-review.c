@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "common/path.h"
 #include "common/strv.h"
 #include "common/xmalloc.h"
+#include "sandbox/protect.h"
+#include "store/config.h"
 #include "store/review.h"
 #include "store/sandbox.h"
 
@@ -262,6 +265,69 @@ const struct paddock_cmd paddock_cmd_diff = {
 	.exec = cmd_diff_exec,
 };
 
+/* rel_below() - relative path @p equals @dir or lies below it */
+static bool rel_below(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* hits() - entry @e writes at or below protected @pat, or removes a directory holding it */
+static bool hits(const struct review_entry *e, const char *pat)
+{
+	_cleanup_free_ char *p = xstrdup(pat);
+	size_t n = strlen(p);
+
+	while (n > 0 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (n == 0)
+		return false;
+	if (fnmatch(p, e->path, FNM_PATHNAME | FNM_PERIOD) == 0 || rel_below(e->path, p))
+		return true;
+	/* below a glob's directory: ".claude/settings*.json" against ".claude/settings.x.json/y" */
+	for (char *slash = strchr(e->path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		_cleanup_free_ char *head = strndup(e->path, (size_t)(slash - e->path));
+
+		if (head && fnmatch(p, head, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return true;
+	}
+	return e->type != 'd' && rel_below(p, e->path); /* gone, or a file in its place */
+}
+
+/*
+ * protected_entries() - the entries touching a protected workspace path (the built-in list,
+ * the configuration's, core.hooksPath): the sandbox sees them read-only, so one in its layer
+ * did not come from the agent the usual way, and the host runs or trusts these files
+ */
+static char **protected_entries(const struct review_ctx *c, const struct review_list *l)
+{
+	_cleanup_(config_freep) struct paddock_config *cfg = config_new();
+	_cleanup_strv_free_ char **pats = NULL, **hit = NULL;
+	struct protect_set set = {};
+	_cleanup_free_ char *err = NULL, *bad = NULL, *detail = NULL;
+
+	for (const char *const *p = protect_default_paths; *p; p++)
+		strv_extend(&pats, *p);
+	if (config_load_files(cfg, arg_config, &err) >= 0 &&
+	    config_load_project(cfg, c->ws_fd, c->workspace, &err) >= 0)
+		STRV_FOREACH (p, cfg->protect)
+			strv_extend(&pats, *p);
+	else
+		log_warning("apply: %s; checking the built-in protected paths only", strempty(err));
+	if (protect_resolve(c->ws_fd, c->workspace, pats, &set, &bad, &detail) >= 0)
+		for (size_t i = 0; i < set.n; i++)
+			strv_extend(&pats, set.items[i].rel);
+	protect_set_free(&set);
+	for (size_t i = 0; i < l->n; i++)
+		STRV_FOREACH (p, pats)
+			if (hits(&l->items[i], *p)) {
+				strv_extend(&hit, l->items[i].path);
+				break;
+			}
+	return TAKE_PTR(hit);
+}
+
 static const struct paddock_opt apply_opts[] = {
 	{ "force", 'f', NULL, false, "apply over files changed on the host meanwhile", 'f', NULL },
 	{},
@@ -339,6 +405,29 @@ static int cmd_apply_exec(int argc, char **argv)
 				       "Nothing was applied. Look at them ('paddock diff --patch "
 				       "%s'), then apply over them with --force, or discard.",
 				       n, n == 1 ? "" : "s", c.workspace, list, name);
+	}
+	{
+		_cleanup_strv_free_ char **prot = protected_entries(&c, &l);
+
+		if (prot && !force) {
+			_cleanup_free_ char *list = xstrdup("");
+
+			STRV_FOREACH (p, prot) {
+				char *more = xasprintf("%s%s%s", list, list[0] ? "\n  " : "", *p);
+
+				free(list);
+				list = more;
+			}
+			review_list_free(&l);
+			return log_error_errno(
+				EPERM,
+				"apply: the review layer of '%s' touches protected "
+				"paths, which the host runs or trusts and the sandbox "
+				"sees read-only:\n  %s\nNothing was applied. Look at "
+				"them ('paddock diff --patch %s'); --force applies them "
+				"too.",
+				name, list, name);
+		}
 	}
 	r = review_apply(c.review_fd, c.upper_fd, c.ws_fd, &l, &bad);
 	if (r < 0) {

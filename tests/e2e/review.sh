@@ -107,6 +107,18 @@ t_expect "the next session sees the real workspace again" nz "keep.txt"
 OUT=$("$P" start "$S" 2>&1 && "$P" exec "$S" sh -c 'echo r > reset.txt' 2>&1 && "$P" stop "$S" 2>&1 && "$P" reset "$S" 2>&1 && "$P" diff "$S" 2>&1); RC=$?
 if [ "$RC" = 0 ] && [ -z "$OUT" ] && [ ! -e "$WS/reset.txt" ]; then t_ok "reset empties the review layer"; else t_fail "reset empties the review layer" "rc $RC: $OUT"; fi
 
+# a protected path in the layer (planted from outside: the sandbox sees it read-only) is
+# refused, even though it is no conflict
+if t_is_root; then DATA=/var/lib/paddock; else DATA=$XDG_DATA_HOME/paddock; fi
+UPPER=$DATA/sandboxes/$S/review/upper
+OUT=$("$P" start "$S" 2>&1 && "$P" exec "$S" sh -c 'echo fine > ok.txt' 2>&1 && "$P" stop "$S" 2>&1); RC=$?
+mkdir -p "$UPPER/.git/hooks" && printf '#!/bin/sh\necho pwned\n' > "$UPPER/.git/hooks/pre-commit"
+OUT=$("$P" apply "$S" 2>&1); RC=$?
+t_expect "apply refuses a protected path in the layer, naming it" 125 "^  .git/hooks/pre-commit\$"
+if [ -e "$WS/ok.txt" ] || [ -e "$WS/.git/hooks/pre-commit" ]; then t_fail "nothing applied"; else t_ok "nothing applied"; fi
+OUT=$("$P" discard "$S" 2>&1); RC=$?
+t_expect "discard drops it" 0
+
 # a sandbox without --review has nothing to review
 OUT=$(cd "$WS" && "$P" create --net none "$S-b" true 2>&1 && "$P" diff "$S-b" 2>&1); RC=$?
 t_expect "diff of a sandbox not in review mode says so" 125 "not in review mode"
