@@ -276,7 +276,7 @@ static bool rel_below(const char *p, const char *dir)
 /* hits() - entry @e writes at or below protected @pat, or removes a directory holding it */
 static bool hits(const struct review_entry *e, const char *pat)
 {
-	_cleanup_free_ char *p = xstrdup(pat);
+	_cleanup_free_ char *p = xstrdup(pat), *q = NULL;
 	size_t n = strlen(p);
 
 	while (n > 0 && p[n - 1] == '/')
@@ -286,13 +286,18 @@ static bool hits(const struct review_entry *e, const char *pat)
 	if (fnmatch(p, e->path, FNM_PATHNAME | FNM_PERIOD) == 0 || rel_below(e->path, p))
 		return true;
 	/* below a glob's directory: ".claude/settings*.json" against ".claude/settings.x.json/y" */
-	for (char *slash = strchr(e->path, '/'); slash; slash = strchr(slash + 1, '/')) {
-		_cleanup_free_ char *head = strndup(e->path, (size_t)(slash - e->path));
+	q = xstrdup(e->path);
+	for (char *slash = strchr(q, '/'); slash; slash = strchr(slash + 1, '/')) {
+		bool m;
 
-		if (head && fnmatch(p, head, FNM_PATHNAME | FNM_PERIOD) == 0)
+		*slash = '\0';
+		m = fnmatch(p, q, FNM_PATHNAME | FNM_PERIOD) == 0;
+		*slash = '/';
+		if (m)
 			return true;
 	}
-	return e->type != 'd' && rel_below(p, e->path); /* gone, or a file in its place */
+	/* a directory holding it goes, or a file takes the place of one */
+	return (e->change == 'D' || e->type != 'd') && rel_below(p, e->path);
 }
 
 /*
