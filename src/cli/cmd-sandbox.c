@@ -1031,6 +1031,17 @@ static int rm_one(const char *name, bool force)
 	lock = lock_stopped("rm", name, dir, force);
 	if (lock < 0)
 		return lock;
+	/* review mode: never leave a workspace half-applied (review.c) */
+	{
+		_cleanup_free_ char *rd = path_join(dir, REVIEW_DIR);
+		_cleanup_close_ int rfd = open(rd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (rfd >= 0 && review_pending(rfd) > 0)
+			return log_error_errno(EBUSY,
+					       "rm: an apply of '%s' was interrupted and is half "
+					       "done; complete it first ('paddock apply %s')",
+					       name, name);
+	}
 	parent = xstrdup(dir);
 	*strrchr(parent, '/') = '\0';
 	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -119,6 +119,21 @@ if [ -e "$WS/ok.txt" ] || [ -e "$WS/.git/hooks/pre-commit" ]; then t_fail "nothi
 OUT=$("$P" discard "$S" 2>&1); RC=$?
 t_expect "discard drops it" 0
 
+# an apply interrupted after its journal: discard, reset and rm refuse, apply completes it
+OUT=$("$P" start "$S" 2>&1 && "$P" exec "$S" sh -c 'echo j > j.txt; echo k > k.txt' 2>&1 && "$P" stop "$S" 2>&1); RC=$?
+printf 'paddock review journal 1\nAf644\tj.txt\0' > "$UPPER/../apply.journal"
+OUT=$("$P" discard "$S" 2>&1); RC=$?
+t_expect "discard refuses a half-done apply" 125 "complete it first"
+OUT=$("$P" reset "$S" 2>&1); RC=$?
+t_expect "reset refuses a half-done apply" 125 "complete it first"
+OUT=$("$P" rm "$S" 2>&1); RC=$?
+t_expect "rm refuses a half-done apply" 125 "complete it first"
+OUT=$("$P" apply "$S" 2>&1); RC=$?
+t_expect "apply completes the interrupted apply" 0 "completed an interrupted apply"
+if [ "$(cat "$WS/j.txt" 2>/dev/null)" = j ] && [ ! -e "$WS/k.txt" ] && [ -z "$("$P" diff "$S" 2>&1)" ]; then
+  t_ok "exactly the journal's operations landed, then the layer was emptied"; else
+  t_fail "exactly the journal's operations landed" "$(ls "$WS")"; fi
+
 # a sandbox without --review has nothing to review
 OUT=$(cd "$WS" && "$P" create --net none "$S-b" true 2>&1 && "$P" diff "$S-b" 2>&1); RC=$?
 t_expect "diff of a sandbox not in review mode says so" 125 "not in review mode"
