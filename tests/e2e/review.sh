@@ -12,7 +12,8 @@ fi
 S=rv$$    # sandbox names, unique for root (whose directories are fixed)
 WS=$(t_ws ws)
 cleanup_all() {
-  "$P" rm -f "$S" "$S-b" >/dev/null 2>&1
+  "$P" rm -f "$S" "$S-b" "$S-c" >/dev/null 2>&1
+  "$P" image rm "$S-img" >/dev/null 2>&1
   t_cleanup
 }
 trap cleanup_all EXIT
@@ -137,5 +138,31 @@ if [ "$(cat "$WS/j.txt" 2>/dev/null)" = j ] && [ ! -e "$WS/k.txt" ] && [ -z "$("
 # a sandbox without --review has nothing to review
 OUT=$(cd "$WS" && "$P" create --net none "$S-b" true 2>&1 && "$P" diff "$S-b" 2>&1); RC=$?
 t_expect "diff of a sandbox not in review mode says so" 125 "not in review mode"
+
+# --review with --image: the workspace overlay inside the clone's root (busybox-static)
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do [ -x "$b" ] && BUSYBOX=$b; done
+if [ -z "$BUSYBOX" ]; then
+  t_skip "--review with --image" "busybox-static is not installed"
+else
+  R=$T_TMP/rootfs
+  mkdir -p "$R/bin" "$R/etc" "$R/tmp"
+  cp "$BUSYBOX" "$R/bin/busybox"
+  ln -s busybox "$R/bin/sh"
+  chmod 1777 "$R/tmp"
+  tar -C "$R" -czf "$T_TMP/rootfs.tar.gz" .
+  OUT=$("$P" image import "$S-img" "$T_TMP/rootfs.tar.gz" 2>&1 &&
+    cd "$WS" && "$P" create --net none --review --image "$S-img" "$S-c" /bin/busybox sleep 600 2>&1 &&
+    "$P" start "$S-c" 2>&1 && "$P" exec "$S-c" /bin/busybox sh -c 'echo img > img.txt; /bin/busybox cat img.txt' 2>&1 &&
+    "$P" stop "$S-c" 2>&1); RC=$?
+  t_expect "--review with --image: the agent writes its copy" 0 "^img\$"
+  OUT=$("$P" diff "$S-c" 2>&1); RC=$?
+  if [ "$RC" = 0 ] && [ "$OUT" = "A img.txt" ] && [ ! -e "$WS/img.txt" ]; then
+    t_ok "--review with --image: diff shows it, the workspace unchanged"; else
+    t_fail "--review with --image: diff shows it" "rc $RC: $OUT"; fi
+  OUT=$("$P" apply "$S-c" 2>&1); RC=$?
+  t_expect "--review with --image: apply lands it" 0 "A img.txt"
+  [ "$(cat "$WS/img.txt" 2>/dev/null)" = img ] && t_ok "img.txt landed" || t_fail "img.txt landed"
+fi
 
 t_done
