@@ -413,15 +413,17 @@ int review_journal_parse(const char *buf, size_t n, struct review_list *ret)
 		path = tab + 1;
 		if (errno || e != tab || mode > 07777 || !path[0] || path[0] == '/')
 			goto bad;
-		for (const char *c = path; *c;) {
+		for (const char *c = path;;) {
 			size_t k = strcspn(c, "/");
 
+			/* no empty (also no trailing '/'), "." or ".." component */
 			if (k == 0 || (k == 1 && c[0] == '.') ||
 			    (k == 2 && c[0] == '.' && c[1] == '.'))
 				goto bad;
 			c += k;
-			if (*c == '/')
-				c++;
+			if (!*c)
+				break;
+			c++;
 		}
 		list_add(&l, path, p[0], p[1], (mode_t)mode);
 		p = z + 1;

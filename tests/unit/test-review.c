@@ -181,6 +181,7 @@ TEST(journal_parse)
 		"paddock review journal 1\nAf644\t/etc/passwd",
 		"paddock review journal 1\nAf99\tx",
 		"paddock review journal 1\nAf644\ta/./b",
+		"paddock review journal 1\nAf644\ta/",
 		"paddock review journal 1\nAf644x",
 		"nope\n",
 	};
