@@ -257,6 +257,12 @@ static int scan_dir(int ufd, int lfd, const char *rel, bool opaque, int depth,
 			    (us.st_mode & 07777) != (ls.st_mode & 07777))
 				list_add(l, p, in_lower ? 'M' : 'A', 'd', us.st_mode);
 			cu = openat(ufd, *n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			/* a directory the sandbox made unreadable: ours to open (its mode is
+			 * listed as it was) */
+			if (cu < 0 && errno == EACCES &&
+			    fchmodat(ufd, *n, (us.st_mode & 07777) | 0700, 0) == 0)
+				cu = openat(ufd, *n,
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cu < 0)
 				return -errno;
 			if (in_lower && S_ISDIR(ls.st_mode)) {
@@ -570,7 +576,9 @@ static int apply_one(int upper_fd, int lower_fd, const struct review_entry *e, s
 			return -errno;
 		if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
 			return -errno;
-		return RET_NERRNO(fchmodat(pfd, name, e->mode & 01777, 0));
+		/* writable by us until its entries are in (a read-only directory of new
+		 * files); set_dir_modes() gives it its mode */
+		return RET_NERRNO(fchmodat(pfd, name, (e->mode & 01777) | 0700, 0));
 	case 'f':
 	case 'l':
 		(void)snprintf(tmp, sizeof(tmp), ".paddock-apply.%zu", idx);
@@ -578,6 +586,24 @@ static int apply_one(int upper_fd, int lower_fd, const struct review_entry *e, s
 	default:
 		return 0; /* fifos, sockets: nothing to land */
 	}
+}
+
+/* set_dir_modes() - the directories' own modes, children first */
+static int set_dir_modes(int lower_fd, const struct review_list *l, const char **reterr_path)
+{
+	for (size_t i = l->n; i-- > 0;) {
+		const struct review_entry *e = &l->items[i];
+		_cleanup_close_ int fd = -EBADF;
+
+		if (e->type != 'd' || e->change == 'D')
+			continue;
+		fd = open_beneath(lower_fd, e->path, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 || fchmod(fd, e->mode & 01777) < 0) {
+			*reterr_path = e->path;
+			return fd < 0 ? fd : -errno;
+		}
+	}
+	return 0;
 }
 
 static int run_journal(int review_fd, int upper_fd, int lower_fd, const struct review_list *l,
@@ -592,6 +618,9 @@ static int run_journal(int review_fd, int upper_fd, int lower_fd, const struct r
 			return r;
 		}
 	}
+	r = set_dir_modes(lower_fd, l, reterr_path);
+	if (r < 0)
+		return r;
 	if (syncfs(lower_fd) < 0)
 		return -errno;
 	if (renameat(review_fd, JOURNAL, review_fd, COMMITTED) < 0 || fsync(review_fd) < 0)
@@ -619,10 +648,12 @@ static int finish(int review_fd)
 
 /*
  * preflight() - every entry's parent is a directory reachable without symlinks in the
- * workspace, or made by an earlier entry: what could stop an apply half-way is found before
- * the journal exists (what is left: I/O errors, a full disk; the next apply resumes)
+ * workspace, or made by an earlier entry, and every file of the layer can be read: what
+ * could stop an apply half-way is found before the journal exists (what is left: I/O
+ * errors, a full disk; the next apply resumes)
  */
-static int preflight(int lower_fd, const struct review_list *l, const char **reterr_path)
+static int preflight(int upper_fd, int lower_fd, const struct review_list *l,
+		     const char **reterr_path)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct review_entry *e = &l->items[i];
@@ -633,6 +664,17 @@ static int preflight(int lower_fd, const struct review_list *l, const char **ret
 
 		if (e->change == 'D')
 			continue;
+		if (e->type == 'f') {
+			/* a file the sandbox made unreadable: ours to read (its mode is kept) */
+			fd = open_beneath(upper_fd, e->path, O_RDONLY);
+			if (fd == -EACCES && fchmodat(upper_fd, e->path, e->mode | 0400, 0) == 0)
+				fd = open_beneath(upper_fd, e->path, O_RDONLY);
+			if (fd < 0) {
+				*reterr_path = e->path;
+				return fd;
+			}
+			(void)close(fd);
+		}
 		parent = split(e->path, pbuf, sizeof(pbuf), &name);
 		for (size_t j = 0; j < i && !made; j++)
 			made = l->items[j].type == 'd' && l->items[j].change != 'D' &&
@@ -654,7 +696,7 @@ int review_apply(int review_fd, int upper_fd, int lower_fd, const struct review_
 {
 	int r;
 
-	r = preflight(lower_fd, l, reterr_path);
+	r = preflight(upper_fd, lower_fd, l, reterr_path);
 	if (r < 0)
 		return r;
 	r = journal_write(review_fd, l);

@@ -84,12 +84,16 @@ OUT=$("$P" diff "$S" 2>&1); RC=$?
 if [ "$RC" = 0 ] && [ -z "$OUT" ]; then t_ok "after apply the layer is empty"; else t_fail "after apply the layer is empty" "rc $RC: $OUT"; fi
 
 # a second round: no conflict now (the layer starts again), applied without --force
-OUT=$("$P" start "$S" 2>&1 && "$P" exec "$S" sh -c 'echo two > second.txt; echo more >> change.txt' 2>&1 && "$P" stop "$S" 2>&1); RC=$?
+OUT=$("$P" start "$S" 2>&1 && "$P" exec "$S" sh -c 'echo two > second.txt; echo more >> change.txt; mkdir ro && echo r > ro/f && chmod 555 ro; echo s > secret && chmod 000 secret' 2>&1 && "$P" stop "$S" 2>&1); RC=$?
 t_expect "a second session writes again" 0
 OUT=$("$P" apply "$S" 2>&1); RC=$?
 t_expect "apply without conflicts needs no --force" 0 "A second.txt"
 if [ "$(cat "$WS/second.txt")" = two ] && tail -1 "$WS/change.txt" | grep -q more; then
   t_ok "the second round landed"; else t_fail "the second round landed"; fi
+GOT=$(stat -c '%a %n' "$WS/ro" "$WS/ro/f" "$WS/secret" 2>&1 | tr '\n' ' ')
+if [ "$GOT" = "555 $WS/ro 644 $WS/ro/f 0 $WS/secret " ] && [ "$(cat "$WS/ro/f")" = r ]; then
+  t_ok "a read-only new directory and an unreadable file land with their modes"; else
+  t_fail "a read-only new directory and an unreadable file land with their modes" "got: $GOT"; fi
 
 # discard drops everything
 BEFORE=$(snapshot)
