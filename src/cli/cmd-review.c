@@ -334,7 +334,8 @@ static char **protected_entries(const struct review_ctx *c, const struct review_
 }
 
 static const struct paddock_opt apply_opts[] = {
-	{ "force", 'f', NULL, false, "apply over files changed on the host meanwhile", 'f', NULL },
+	{ "force", 'f', NULL, false,
+	  "apply over files changed on the host meanwhile, and protected paths", 'f', NULL },
 	{},
 };
 

@@ -780,6 +780,19 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 					       "run: --review: '%s' or '%s' holds a ',', ':' or "
 					       "'\\', which overlayfs options cannot carry",
 					       workspace, sess->dir);
+		/* a half-done apply first: a session now would add changes it then drops */
+		{
+			_cleanup_free_ char *rd = path_join(sess->dir, REVIEW_DIR);
+			_cleanup_close_ int rfd = open(rd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (rfd >= 0 && review_pending(rfd) > 0)
+				return log_error_errno(
+					EBUSY,
+					"run: an apply of '%s' was interrupted and is "
+					"half done; complete it first ('paddock apply "
+					"%s')",
+					sess->name, sess->name);
+		}
 		r = review_prepare(sess->dir, &review_upper, &review_work);
 		if (r < 0)
 			return log_error_errno(r, "run: cannot make the review layer in '%s': %m",

@@ -133,6 +133,8 @@ OUT=$("$P" reset "$S" 2>&1); RC=$?
 t_expect "reset refuses a half-done apply" 125 "complete it first"
 OUT=$("$P" rm "$S" 2>&1); RC=$?
 t_expect "rm refuses a half-done apply" 125 "complete it first"
+OUT=$("$P" start "$S" 2>&1); RC=$?
+t_expect "start refuses a half-done apply" 125 "complete it first"
 OUT=$("$P" apply "$S" 2>&1); RC=$?
 t_expect "apply completes the interrupted apply" 0 "completed an interrupted apply"
 if [ "$(cat "$WS/j.txt" 2>/dev/null)" = j ] && [ ! -e "$WS/k.txt" ] && [ -z "$("$P" diff "$S" 2>&1)" ]; then
