@@ -605,6 +605,11 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	if (r < 0)
 		return log_error_errno(r, "%s", err);
 
+	/*
+	 * getopt from the start of @argv: `run --name` parsed its own command line in this
+	 * process before, and getopt would go on from where that stopped, skipping every option
+	 */
+	optind = 0;
 	while ((c = cmd_getopt(self, argc, argv)) != -1) {
 		flag = config_option_flag(c);
 		if (flag) {

@@ -12,7 +12,7 @@ fi
 S=rv$$    # sandbox names, unique for root (whose directories are fixed)
 WS=$(t_ws ws)
 cleanup_all() {
-  "$P" rm -f "$S" "$S-b" "$S-c" >/dev/null 2>&1
+  "$P" rm -f "$S" "$S-b" "$S-c" "$S-d" >/dev/null 2>&1
   "$P" image rm "$S-img" >/dev/null 2>&1
   t_cleanup
 }
@@ -144,6 +144,20 @@ if [ "$(cat "$WS/j.txt" 2>/dev/null)" = j ] && [ ! -e "$WS/k.txt" ] && [ -z "$("
 # a sandbox without --review has nothing to review
 OUT=$(cd "$WS" && "$P" create --net none "$S-b" true 2>&1 && "$P" diff "$S-b" 2>&1); RC=$?
 t_expect "diff of a sandbox not in review mode says so" 125 "not in review mode"
+
+# run --name NAME --review: created, started and attached in one go (on a pty from script(1));
+# its options reach the sandbox (getopt used to go on from run's own parse and skip them all)
+if ! command -v script >/dev/null; then
+  t_skip "run --name --review" "script(1) (util-linux) is not installed"
+else
+  WS2=$(t_ws ws2)
+  OUT=$(cd "$WS2" && timeout 60 script -qec "'$P' run --name '$S-d' --review --net none --hostname rvhost sh -c 'hostname; echo hi > n.txt'" /dev/null 2>&1 | tr -d '\r\0'); RC=$?
+  t_expect "run --name --review --hostname: the options apply" 0 "rvhost\$"
+  OUT=$("$P" diff "$S-d" 2>&1); RC=$?
+  if [ "$RC" = 0 ] && [ "$OUT" = "A n.txt" ] && [ ! -e "$WS2/n.txt" ]; then
+    t_ok "run --name --review: the change is in the layer only"; else
+    t_fail "run --name --review: the change is in the layer only" "rc $RC: $OUT"; fi
+fi
 
 # --review with --image: the workspace overlay inside the clone's root (busybox-static)
 BUSYBOX=""
