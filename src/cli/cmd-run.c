@@ -48,6 +48,7 @@
 #include "store/config.h"
 #include "store/paths.h"
 #include "store/profile.h"
+#include "store/review.h"
 #include "supervisor/audit.h"
 #include "supervisor/ports.h"
 #include "supervisor/run.h"
@@ -107,8 +108,8 @@ const struct paddock_opt paddock_run_opts[] = {
 	  "=confirm asks for every signature)",
 	  OPT_SSH_AGENT, NULL },
 	{ "review", 0, NULL, false,
-	  "put the workspace behind a copy-on-write layer (not in this "
-	  "version yet)",
+	  "put the workspace behind a copy-on-write layer: changes land only with "
+	  "'paddock apply' (a named sandbox)",
 	  OPT_REVIEW, NULL },
 	{ "memory", 0, "SIZE", false,
 	  "memory limit (default 8G; cgroup memory.max when delegated, else RLIMIT_DATA per "
@@ -143,6 +144,7 @@ const struct paddock_opt paddock_run_opts[] = {
 static const char *arg_workspace;
 static const char *arg_profile;
 static bool arg_root, arg_tty, arg_interactive, arg_keep_log, arg_ssh_agent, arg_ssh_confirm;
+static bool arg_review;
 
 static const char *opt_name_of(int id)
 {
@@ -150,14 +152,6 @@ static const char *opt_name_of(int id)
 		if (o->id == id)
 			return o->name;
 	return "?";
-}
-
-static int refuse_not_yet(int id)
-{
-	return log_error_errno(EOPNOTSUPP,
-			       "run: --%s is not available in this version of paddock yet; "
-			       "it is refused rather than ignored",
-			       opt_name_of(id));
 }
 
 /* resolve_volume() - the volume's source as it really is (realpath), then the policy check */
@@ -576,7 +570,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	const struct paddock_cmd *self = cmd_find("run");
 	_cleanup_(config_freep) struct paddock_config *cfg = NULL;
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
-			    *config_dir = NULL, *err = NULL;
+			    *config_dir = NULL, *err = NULL, *review_upper = NULL,
+			    *review_work = NULL;
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
 				 **add_hosts = NULL, **publish = NULL, **secret_names = NULL;
 	struct exposed_secret *secrets = NULL;
@@ -610,6 +605,11 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	if (r < 0)
 		return log_error_errno(r, "%s", err);
 
+	/*
+	 * getopt from the start of @argv: `run --name` parsed its own command line in this
+	 * process before, and getopt would go on from where that stopped, skipping every option
+	 */
+	optind = 0;
 	while ((c = cmd_getopt(self, argc, argv)) != -1) {
 		flag = config_option_flag(c);
 		if (flag) {
@@ -674,7 +674,15 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			arg_profile = optarg;
 			break;
 		case OPT_REVIEW:
-			return refuse_not_yet(c);
+			/* its changes must outlive the run: a named sandbox keeps them */
+			if (!sess)
+				return log_error_errno(
+					EINVAL, "run: --review needs a named sandbox, whose "
+						"review layer outlives the run: 'paddock run "
+						"--review --name NAME ...' or 'paddock create "
+						"--review NAME', then 'paddock diff/apply NAME'");
+			arg_review = true;
+			break;
 		case OPT_NAME:
 			return log_error_errno(EINVAL, "run: --name is not valid here");
 		case OPT_KEEP_LOG:
@@ -770,6 +778,33 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	r = plan_check_workspace(&pin, &why);
 	if (r < 0)
 		return log_error_errno(r, "run: refusing workspace '%s': %s", workspace, why);
+	/* review mode (docs/design/review.md): the workspace behind the sandbox's own layer */
+	if (arg_review && sess) {
+		if (strpbrk(workspace, ",:\\\n") || strpbrk(sess->dir, ",:\\\n"))
+			return log_error_errno(EINVAL,
+					       "run: --review: '%s' or '%s' holds a ',', ':' or "
+					       "'\\', which overlayfs options cannot carry",
+					       workspace, sess->dir);
+		/* a half-done apply first: a session now would add changes it then drops */
+		{
+			_cleanup_free_ char *rd = path_join(sess->dir, REVIEW_DIR);
+			_cleanup_close_ int rfd = open(rd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (rfd >= 0 && review_pending(rfd) > 0)
+				return log_error_errno(
+					EBUSY,
+					"run: an apply of '%s' was interrupted and is "
+					"half done; complete it first ('paddock apply "
+					"%s')",
+					sess->name, sess->name);
+		}
+		r = review_prepare(sess->dir, &review_upper, &review_work);
+		if (r < 0)
+			return log_error_errno(r, "run: cannot make the review layer in '%s': %m",
+					       sess->dir);
+		pin.review_upper = review_upper;
+		pin.review_work = review_work;
+	}
 
 	/* protected paths: the built-in list, plus the config's (never fewer) */
 	for (const char *const *p = protect_default_paths; *p; p++)

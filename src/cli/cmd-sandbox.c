@@ -46,6 +46,7 @@
 #include "sandbox/spec.h"
 #include "store/image.h"
 #include "store/paths.h"
+#include "store/review.h"
 #include "store/sandbox.h"
 #include "supervisor/runstate.h"
 
@@ -1032,6 +1033,17 @@ static int rm_one(const char *name, bool force)
 	lock = lock_stopped("rm", name, dir, force);
 	if (lock < 0)
 		return lock;
+	/* review mode: never leave a workspace half-applied (review.c) */
+	{
+		_cleanup_free_ char *rd = path_join(dir, REVIEW_DIR);
+		_cleanup_close_ int rfd = open(rd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (rfd >= 0 && review_pending(rfd) > 0)
+			return log_error_errno(EBUSY,
+					       "rm: an apply of '%s' was interrupted and is half "
+					       "done; complete it first ('paddock apply %s')",
+					       name, name);
+	}
 	parent = xstrdup(dir);
 	*strrchr(parent, '/') = '\0';
 	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1112,6 +1124,16 @@ static int cmd_reset_exec(int argc, char **argv)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return log_error_errno(errno, "reset: '%s': %m", dir);
+	/* review mode: its layer too, but never under a half-done apply (review.c) */
+	r = review_discard(dir);
+	if (r == -EBUSY)
+		return log_error_errno(r,
+				       "reset: an apply of '%s' was interrupted and is half done; "
+				       "complete it first ('paddock apply %s')",
+				       argv[optind], argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "reset: could not empty the review layer of '%s': %m",
+				       argv[optind]);
 	r = rm_rf_at(dfd, "home");
 	if (r < 0)
 		return log_error_errno(r, "reset: could not empty the home of '%s': %m",

@@ -23,6 +23,7 @@ extern const struct paddock_cmd paddock_cmd_run, paddock_cmd_logs, paddock_cmd_v
 	paddock_cmd_secret, paddock_cmd_port, paddock_cmd_status;
 extern const struct paddock_cmd paddock_cmd_ca;
 extern const struct paddock_cmd paddock_cmd_image;
+extern const struct paddock_cmd paddock_cmd_diff, paddock_cmd_apply, paddock_cmd_discard;
 
 /* one command a line */
 /* clang-format off */
@@ -38,6 +39,9 @@ const struct paddock_cmd *const paddock_cmds[] = {
 	&paddock_cmd_resume,
 	&paddock_cmd_rm,
 	&paddock_cmd_reset,
+	&paddock_cmd_diff,
+	&paddock_cmd_apply,
+	&paddock_cmd_discard,
 	&paddock_cmd_port,
 	&paddock_cmd_status,
 	&paddock_cmd_logs,

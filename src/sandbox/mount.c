@@ -256,6 +256,33 @@ static int mount_file(const struct sandbox_mount *m, char *dst, size_t dst_size)
 	return bind(src, dst, true, true);
 }
 
+/*
+ * overlay() - an overlay at @dst of host directories reached through /oldroot. "userxattr"
+ * (Linux >= 5.11) keeps overlayfs' own xattrs in user.* as a user namespace needs; without
+ * it as a second try (older kernels as real root). @extra: more options, "" for none. The
+ * paths were checked for ',' and ':' by the CLI.
+ */
+static int overlay(const char *dst, const char *lower, const char *upper, const char *work,
+		   const char *extra)
+{
+	static char opts[3 * 4096 + 256];
+	int n, r;
+
+	n = snprintf(opts, sizeof(opts),
+		     "lowerdir=" OLDROOT "%s,upperdir=" OLDROOT "%s,workdir=" OLDROOT
+		     "%s%s,userxattr",
+		     lower, upper, work, extra);
+	if (n < 0 || (size_t)n >= sizeof(opts))
+		return -ENAMETOOLONG;
+	if (mount("overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
+		return 0;
+	r = -errno;
+	opts[n - STRLEN(",userxattr")] = '\0';
+	if (mount("overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
+		return 0;
+	return r;
+}
+
 static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char **reterr_path)
 {
 	char src[4096], dst[4096];
@@ -326,6 +353,20 @@ static int do_mount(const struct sandbox_mount *m, int *reterr_step, const char 
 		r = mount_file(m, dst, sizeof(dst));
 		if (r < 0)
 			return fail(r, STEP_BIND, m->dst, reterr_step, reterr_path);
+		return 0;
+	case MOUNT_OVERLAY:
+		/*
+		 * review mode (docs/design/review.md): the upper layer must hold only what
+		 * `paddock diff` can read back, plain copies and whiteouts, so no metacopy
+		 * (data left in the lower) and no redirects (renamed directories)
+		 */
+		r = make_mountpoint(dst, true);
+		if (r < 0)
+			return fail(r, STEP_MKDIR, m->dst, reterr_step, reterr_path);
+		r = overlay(dst, m->src, m->upper, m->work,
+			    ",redirect_dir=nofollow,metacopy=off,index=off");
+		if (r < 0)
+			return fail(r, STEP_REVIEW, m->dst, reterr_step, reterr_path);
 		return 0;
 	case _MOUNT_KIND_MAX:
 		break;
@@ -463,28 +504,11 @@ static int setup_sys(int *reterr_step, const char **reterr_path)
 
 /*
  * mount_overlay_root() - images: the clone's overlay at NEWROOT, its layers reached through
- * /oldroot. "userxattr" (Linux >= 5.11) keeps overlayfs' own xattrs in user.* as a user
- * namespace needs; without it as a second try (older kernels as real root). The paths were
- * checked for ',' and ':' by the CLI. No fuse-overlayfs fallback (docs/design/images.md).
+ * /oldroot. No fuse-overlayfs fallback (docs/design/images.md).
  */
 static int mount_overlay_root(const struct sandbox_spec *spec)
 {
-	static char opts[3 * 4096 + 128];
-	int n, r;
-
-	n = snprintf(opts, sizeof(opts),
-		     "lowerdir=" OLDROOT "%s,upperdir=" OLDROOT "%s,workdir=" OLDROOT
-		     "%s,userxattr",
-		     spec->image_lower, spec->image_upper, spec->image_work);
-	if (n < 0 || (size_t)n >= sizeof(opts))
-		return -ENAMETOOLONG;
-	if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
-		return 0;
-	r = -errno;
-	opts[n - STRLEN(",userxattr")] = '\0';
-	if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)
-		return 0;
-	return r;
+	return overlay(NEWROOT, spec->image_lower, spec->image_upper, spec->image_work, "");
 }
 
 int mount_build_root(const struct sandbox_spec *spec, int (*wait_ready)(void *userdata),

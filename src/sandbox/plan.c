@@ -310,7 +310,11 @@ int plan_build(const struct plan_input *in, struct sandbox_spec *s)
 		add(s, MOUNT_TMPFS, NULL, in->home, 0700, false);
 	plan_home(in, s);
 
-	add(s, MOUNT_BIND_RW, in->workspace, in->workspace, 0, false);
+	if (in->review_upper)
+		sandbox_spec_add_overlay(s, in->workspace, in->review_upper, in->review_work,
+					 in->workspace);
+	else
+		add(s, MOUNT_BIND_RW, in->workspace, in->workspace, 0, false);
 	strv_extend(&s->rw_paths, in->workspace);
 	strv_extend(&s->rw_paths, in->home);
 	strv_extend(&s->rw_paths, "/tmp");

@@ -28,6 +28,8 @@ struct plan_input {
 	char *const *private_dirs; /* paddock's own config, data and runtime directories */
 	bool network;              /* capture on: resolv.conf points at paddock's resolver */
 	bool image; /* the root is a golden image's clone (spec->image_*): no host system dirs */
+	/* review mode (docs/design/review.md): the workspace's writable layer; NULL: bound rw */
+	const char *review_upper, *review_work;
 };
 
 /* the home paths that never enter a sandbox, relative to the home */

@@ -21,11 +21,21 @@ void sandbox_spec_add_mount(struct sandbox_spec *s, enum mount_kind kind, const 
 	};
 }
 
+void sandbox_spec_add_overlay(struct sandbox_spec *s, const char *lower, const char *upper,
+			      const char *work, const char *dst)
+{
+	sandbox_spec_add_mount(s, MOUNT_OVERLAY, lower, dst, 0, false);
+	s->mounts[s->n_mounts - 1].upper = xstrdup(upper);
+	s->mounts[s->n_mounts - 1].work = xstrdup(work);
+}
+
 void sandbox_spec_free(struct sandbox_spec *s)
 {
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].src);
 		free(s->mounts[i].dst);
+		free(s->mounts[i].upper);
+		free(s->mounts[i].work);
 	}
 	free(s->mounts);
 	free(s->hostname);
@@ -65,6 +75,8 @@ const char *mount_kind_to_string(enum mount_kind k)
 		return "dir";
 	case MOUNT_FILE:
 		return "file";
+	case MOUNT_OVERLAY:
+		return "overlay";
 	case _MOUNT_KIND_MAX:
 		break;
 	}

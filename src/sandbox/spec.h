@@ -27,6 +27,7 @@ enum mount_kind {
 	MOUNT_SYMLINK,   /* a symlink @dst -> @src */
 	MOUNT_DIR,       /* an empty directory in the sandbox's own tmpfs */
 	MOUNT_FILE,      /* a read-only file holding @src as its content (resolv.conf) */
+	MOUNT_OVERLAY,   /* review mode: overlay of host dir @src (lower) with @upper/@work */
 	_MOUNT_KIND_MAX,
 };
 
@@ -36,6 +37,8 @@ struct sandbox_mount {
 	char *dst;     /* path inside the sandbox */
 	mode_t mode;   /* TMPFS, DIR */
 	bool optional; /* skip silently when @src does not exist */
+	char *upper;   /* OVERLAY: the writable layer (host path) */
+	char *work;    /* OVERLAY: overlayfs' work directory (host path), next to @upper */
 };
 
 /* where --ssh-agent's socket is inside (SSH_AUTH_SOCK) */
@@ -91,4 +94,7 @@ struct sandbox_spec {
 void sandbox_spec_add_mount(struct sandbox_spec *s, enum mount_kind kind, const char *src,
 			    const char *dst, mode_t mode, bool optional);
 void sandbox_spec_free(struct sandbox_spec *s);
+/* sandbox_spec_add_overlay() - @dst: an overlay of host directory @lower with @upper, @work */
+void sandbox_spec_add_overlay(struct sandbox_spec *s, const char *lower, const char *upper,
+			      const char *work, const char *dst);
 const char *mount_kind_to_string(enum mount_kind k);

@@ -42,6 +42,8 @@ static const char *const step_text[_STEP_MAX] = {
 	[STEP_EXEC] = "execute",
 	[STEP_OVERLAY] = ("mount the image's overlay (kernel overlayfs in a user namespace, "
 			  "Linux >= 5.11; paddock has no fuse-overlayfs fallback yet) on"),
+	[STEP_REVIEW] = ("mount the review layer (kernel overlayfs in a user namespace, "
+			 "Linux >= 5.11) on the workspace"),
 };
 
 const char *init_step_to_string(int step)

@@ -40,6 +40,7 @@ enum init_step {
 	STEP_SSH_AGENT,
 	STEP_EXEC_AUDIT, /* exec audit: the listener, or making the command readable to it */
 	STEP_OVERLAY,    /* images: the clone's overlay root (mount.c) */
+	STEP_REVIEW,     /* review mode: the workspace's overlay (mount.c) */
 	_STEP_MAX,
 };
 
