@@ -117,7 +117,7 @@ TEST(scan_whiteouts_and_opaque)
 {
 	_cleanup_close_ int lower = -EBADF, upper = -EBADF, review = -EBADF;
 	struct review_list l = {};
-	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *s = NULL, *op = NULL;
 
 	layers(&lower, &upper, &review);
 	if (!whiteout(upper, "probe"))
@@ -136,7 +136,8 @@ TEST(scan_whiteouts_and_opaque)
 	ASSERT_TRUE(whiteout(upper, "gonedir"));
 	ASSERT_TRUE(whiteout(upper, "never-was")); /* nothing to delete: not listed */
 	ASSERT_OK(mkdirat(upper, "op", 0755));
-	if (setxattr(path_join(tmpdir, "review/upper/op"), "user.overlay.opaque", "y", 1, 0) < 0)
+	op = path_join(tmpdir, "review/upper/op");
+	if (setxattr(op, "user.overlay.opaque", "y", 1, 0) < 0)
 		TEST_SKIP("no user xattrs on this file system");
 	put_file(upper, "op/kept", "k\n", 0644);
 	ASSERT_OK(mkdirat(upper, "op/deep", 0755)); /* below an opaque dir: opaque too */
@@ -200,6 +201,7 @@ TEST(journal_parse)
 TEST(apply_and_resume)
 {
 	_cleanup_close_ int lower = -EBADF, upper = -EBADF, review = -EBADF;
+	_cleanup_free_ char *start = NULL;
 	struct review_list l = {};
 	const char *bad = NULL;
 	struct stat st;
@@ -219,7 +221,8 @@ TEST(apply_and_resume)
 	/* a deletion by hand (no whiteouts needed for this part) */
 	l.items = xreallocarray(l.items, l.n + 1, sizeof(*l.items));
 	l.items[l.n++] = (struct review_entry){ xstrdup("deleted"), 'D', 'f', 0 };
-	ASSERT_OK(write_file_atomic(path_join(tmpdir, "review/start"), "1\n", 2, 0600, true));
+	start = path_join(tmpdir, "review/start");
+	ASSERT_OK(write_file_atomic(start, "1\n", 2, 0600, true));
 
 	/* an interrupted apply: the journal is there, nothing done yet */
 	{
