@@ -386,33 +386,6 @@ static bool field_is_hop_by_hop(const struct http_span *name, const struct http_
 	return false;
 }
 
-/* The comma-separated tokens of every Connection field, at most @max. */
-static size_t connection_tokens(const struct http_head *h, struct http_span *ret, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < h->n_fields; i++) {
-		const struct http_field *f = &h->fields[i];
-		const char *s = f->value.p, *end = f->value.p + f->value.len;
-
-		if (!field_is(&f->name, "connection"))
-			continue;
-		while (s < end && n < max) {
-			const char *t = s, *e;
-
-			while (t < end && (*t == ' ' || *t == '\t' || *t == ','))
-				t++;
-			e = t;
-			while (e < end && *e != ',' && *e != ' ' && *e != '\t')
-				e++;
-			if (e > t)
-				ret[n++] = (struct http_span){ t, (size_t)(e - t) };
-			s = e;
-		}
-	}
-	return n;
-}
-
 struct outbuf {
 	uint8_t *p;
 	size_t len, cap;
@@ -439,7 +412,7 @@ static void out_puts(struct outbuf *o, const char *s)
 static void conn_rewrite_head(struct conn *c, const struct http_head *h)
 {
 	struct http_span tokens[CONN_TOKENS_MAX];
-	size_t n_tokens = connection_tokens(h, tokens, ELEMENTSOF(tokens));
+	size_t n_tokens = h1_connection_tokens(h, tokens, ELEMENTSOF(tokens));
 	size_t rest = c->len - h->head_len;
 	struct outbuf o = { .cap = h->head_len + REWRITE_EXTRA_MAX + rest };
 	char line[32];

@@ -656,7 +656,7 @@ static const char *const protected_fields[] = { "host", "content-length", "trans
 
 #define CONN_TOKENS_MAX 32u
 
-static size_t connection_tokens(const struct http_head *h, struct http_span *ret, size_t max)
+size_t h1_connection_tokens(const struct http_head *h, struct http_span *ret, size_t max)
 {
 	size_t n = 0;
 
@@ -809,7 +809,7 @@ static void write_start_line(struct out *o, const struct http_head *h, const str
 static void write_head(struct out *o, const struct http_head *h, const struct h1_rewrite *rw)
 {
 	struct http_span tokens[CONN_TOKENS_MAX];
-	size_t n_tokens = connection_tokens(h, tokens, ELEMENTSOF(tokens));
+	size_t n_tokens = h1_connection_tokens(h, tokens, ELEMENTSOF(tokens));
 	bool websocket = h1_head_is_websocket(h);
 
 	write_start_line(o, h, h->response ? NULL : edit_for(rw, H1_EDIT_TARGET));

@@ -194,3 +194,9 @@ int h1_head_rewrite(const struct http_head *h, const struct h1_rewrite *rw, stru
 
 /* h1_buf_done() - zero and free what @b holds; accepts an empty one */
 void h1_buf_done(struct h1_buf *b);
+
+/*
+ * h1_connection_tokens() - the comma-separated tokens of every Connection field of @h, at
+ * most @max, in @ret (spans into @h's buffer). Return: how many.
+ */
+size_t h1_connection_tokens(const struct http_head *h, struct http_span *ret, size_t max);
