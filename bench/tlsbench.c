@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,16 @@ static void die(const char *what)
 	fprintf(stderr, "tlsbench: %s\n", what);
 	ERR_print_errors_fp(stderr);
 	exit(1);
+}
+
+/* CPU seconds this whole process (every thread) has used */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static double now_s(void)
@@ -410,7 +421,8 @@ int main(int argc, char **argv)
 	FILE *f;
 	int lfd;
 	pthread_t th;
-	static double tp[MODE_MAX][64], rps[MODE_MAX][64], cc[MODE_MAX][64], cu[MODE_MAX][64];
+	static double tp[MODE_MAX][64], rps[MODE_MAX][64], cc[MODE_MAX][64], cu[MODE_MAX][64],
+	    cores[MODE_MAX][64];
 	bool have[MODE_MAX] = { true, true, true };
 
 	signal(SIGPIPE, SIG_IGN);
@@ -493,7 +505,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++)
 		for (int m = 0; m < MODE_MAX; m++) {
 			struct cl c;
-			double t0;
+			double t0, c0;
 			long long got;
 
 			if (!have[m])
@@ -502,8 +514,10 @@ int main(int argc, char **argv)
 			if (cl_open(&c, m, "api.test") < 0)
 				die("connect");
 			t0 = now_s();
+			c0 = cpu_s();
 			got = cl_get(&c, m, "api.test", size);
 			tp[m][r] = got > 0 ? (double)got / (now_s() - t0) / 1e6 : 0;
+			cores[m][r] = (cpu_s() - c0) / (now_s() - t0);
 			/* requests per second on the same kept-alive connection */
 			t0 = now_s();
 			for (int i = 0; i < reqs; i++)
@@ -534,15 +548,15 @@ int main(int argc, char **argv)
 			}
 		}
 
-	printf("\n%-12s %16s %14s %20s %22s\n", "", "throughput MB/s", "requests/s",
+	printf("\n%-12s %16s %10s %14s %20s %22s\n", "", "throughput MB/s", "CPUs", "requests/s",
 	       "connect ms (cached)", "connect ms (new leaf)");
 	for (int m = 0; m < MODE_MAX; m++) {
 		if (!have[m]) {
 			printf("%-12s %s\n", mode_names[m], "not run");
 			continue;
 		}
-		printf("%-12s %16.0f %14.0f %20.2f %22.2f\n", mode_names[m], median(tp[m], runs),
-		       median(rps[m], runs), median(cc[m], runs), median(cu[m], runs));
+		printf("%-12s %16.0f %10.2f %14.0f %20.2f %22.2f\n", mode_names[m],
+		       median(tp[m], runs), median(cores[m], runs), median(rps[m], runs), median(cc[m], runs), median(cu[m], runs));
 	}
 	if (have[PADDOCK] && have[DIRECT])
 		printf("\npaddock/direct: throughput %.0f%%, requests/s %.0f%%\n",
