@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 	int lfd;
 	pthread_t th;
 	static double tp[MODE_MAX][64], rps[MODE_MAX][64], cc[MODE_MAX][64], cu[MODE_MAX][64],
-	    cores[MODE_MAX][64];
+		cores[MODE_MAX][64];
 	bool have[MODE_MAX] = { true, true, true };
 
 	signal(SIGPIPE, SIG_IGN);
@@ -556,7 +556,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("%-12s %16.0f %10.2f %14.0f %20.2f %22.2f\n", mode_names[m],
-		       median(tp[m], runs), median(cores[m], runs), median(rps[m], runs), median(cc[m], runs), median(cu[m], runs));
+		       median(tp[m], runs), median(cores[m], runs), median(rps[m], runs),
+		       median(cc[m], runs), median(cu[m], runs));
 	}
 	if (have[PADDOCK] && have[DIRECT])
 		printf("\npaddock/direct: throughput %.0f%%, requests/s %.0f%%\n",

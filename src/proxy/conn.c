@@ -173,9 +173,10 @@ void conn_audit_deny(struct conn *c, const char *rule, const char *reason)
 }
 
 /**
- * conn_audit_secret() - a `secret_inject` or `secret_leak` event (the name, never a value)
+ * conn_audit_secret() - a `secret_inject`, `secret_leak` or `secret_reflect` event (the name,
+ * never a value)
  * @c: the connection
- * @type: "secret_inject" or "secret_leak"
+ * @type: "secret_inject" (decision allow), "secret_leak" or "secret_reflect" (deny)
  * @secret: the secret's name
  * @where: inject_where_to_string()
  * @field: the header field it was in (a token: the parser allows nothing else), or NULL
@@ -192,7 +193,7 @@ void conn_audit_secret(struct conn *c, const char *type, const char *secret, con
 	if (field && field_len > 0)
 		json_object_object_add(
 			o, "field", json_object_new_string_len(field, (int)MIN(field_len, 256u)));
-	json_add_string(o, "decision", streq(type, "secret_leak") ? "deny" : "allow");
+	json_add_string(o, "decision", streq(type, "secret_inject") ? "allow" : "deny");
 	proxy_audit(c->proxy, type, o);
 }
 

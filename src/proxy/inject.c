@@ -44,6 +44,8 @@ struct inject_secret {
 	size_t n_hosts;
 	char **headers; /* NULL: any header */
 	size_t n_headers;
+	struct inject_form forms[INJECT_FORMS_MAX]; /* how the value may come back (redact.h) */
+	size_t n_forms;
 };
 
 struct inject_table {
@@ -83,6 +85,10 @@ static void secret_done(struct inject_secret *s)
 	for (size_t i = 0; i < s->n_headers; i++)
 		free(s->headers[i]);
 	free(s->headers);
+	for (size_t i = 0; i < s->n_forms; i++) {
+		explicit_bzero((char *)s->forms[i].p, s->forms[i].len);
+		free((char *)s->forms[i].p);
+	}
 	*s = (struct inject_secret){};
 }
 
@@ -151,6 +157,8 @@ static bool header_name_is_valid(const char *s)
 	return true;
 }
 
+static void forms_make(struct inject_secret *s);
+
 static int add_fail(const char **why, const char *msg, int r)
 {
 	if (why)
@@ -217,6 +225,7 @@ int inject_table_add(struct inject_table *t, const char *name, const char *place
 	s.value = xmalloc(value_len);
 	memcpy(s.value, value, value_len);
 	s.value_len = value_len;
+	forms_make(&s);
 
 	t->secrets = xreallocarray(t->secrets, t->n + 1, sizeof(*t->secrets));
 	t->secrets[t->n++] = s;
@@ -737,4 +746,72 @@ void inject_result_done(struct inject_result *r)
 	free(r->edits);
 	free(r->hits);
 	*r = (struct inject_result){};
+}
+
+/* --- the forms a real value can come back in ------------------------------------------ */
+
+static void form_add(struct inject_secret *s, struct sbuf *b)
+{
+	if (b->len < INJECT_FORM_MIN || s->n_forms >= INJECT_FORMS_MAX) {
+		sbuf_done(b);
+		return;
+	}
+	for (size_t i = 0; i < s->n_forms; i++)
+		if (s->forms[i].len == b->len && memcmp(s->forms[i].p, b->p, b->len) == 0) {
+			sbuf_done(b);
+			return;
+		}
+	s->forms[s->n_forms++] =
+		(struct inject_form){ .secret = s->name, .p = b->p, .len = b->len };
+	*b = (struct sbuf){}; /* the form owns it */
+}
+
+/*
+ * The value as it is, percent-encoded (as the query gets it), and base64-encoded (standard
+ * and URL alphabets) at each of the three alignments it can have inside a longer encoded
+ * text, without the characters that depend on the bytes around it.
+ */
+static void forms_make(struct inject_secret *s)
+{
+	struct sbuf b = {};
+
+	sbuf_put(&b, s->value, s->value_len);
+	form_add(s, &b);
+	put_value(&b, s, true);
+	form_add(s, &b);
+	for (size_t skip = 0; skip < 3; skip++) {
+		size_t n = s->value_len > skip ? (s->value_len - skip) / 3 * 3 : 0;
+		struct sbuf url = {};
+
+		if (n == 0)
+			continue;
+		b64_encode((const unsigned char *)s->value + skip, n, &b);
+		sbuf_put(&url, b.p, b.len);
+		for (size_t i = 0; i < url.len; i++)
+			url.p[i] = url.p[i] == '+' ? '-' : url.p[i] == '/' ? '_' : url.p[i];
+		form_add(s, &b);
+		form_add(s, &url);
+	}
+}
+
+size_t inject_forms(const struct inject_table *t, const char *host, uint16_t port,
+		    struct inject_form **ret)
+{
+	struct inject_form *f = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	if (!t || !host)
+		return 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct inject_secret *s = &t->secrets[i];
+
+		if (!secret_bound(s, host, port) || s->n_forms == 0)
+			continue;
+		f = xreallocarray(f, n + s->n_forms, sizeof(*f));
+		memcpy(f + n, s->forms, s->n_forms * sizeof(*f));
+		n += s->n_forms;
+	}
+	*ret = f;
+	return n;
 }

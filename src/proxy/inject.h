@@ -28,6 +28,9 @@
 #define INJECT_SECRETS_MAX 256u
 #define INJECT_HOSTS_MAX   64u
 #define INJECT_HEADERS_MAX 64u
+/* Forms of one real value looked for in answers (redact.h), and the shortest one looked for */
+#define INJECT_FORMS_MAX 8u
+#define INJECT_FORM_MIN  8u
 /* Reports kept for one head; more are counted but not listed */
 #define INJECT_HITS_MAX 64u
 
@@ -84,6 +87,34 @@ size_t inject_table_size(const struct inject_table *t);
  * Return: true when at least one secret would be swapped on requests to @host:@port.
  */
 bool inject_table_binds(const struct inject_table *t, const char *host, uint16_t port);
+
+/*
+ * struct inject_form - one way a real value can be written in an answer
+ * @secret: the secret's name (borrowed from the table)
+ * @p: the bytes (a real value, or an encoding of one: borrowed from the table), @len of them
+ */
+struct inject_form {
+	const char *secret;
+	const char *p;
+	size_t len;
+};
+
+/**
+ * inject_forms() - the forms of the real values of the secrets bound to @host:@port
+ * @t: the table, or NULL
+ * @host: a canonical name or address text
+ * @port: the port
+ * @ret: set to a new array (free() it; the forms it points to belong to @t), or NULL
+ *
+ * For each secret: the value, percent-encoded, and base64 (standard and URL alphabets) at
+ * each of the three alignments it can have inside a longer base64 text, leaving out the
+ * characters that depend on the bytes around it. Forms shorter than INJECT_FORM_MIN are left
+ * out: such short values would match ordinary text.
+ *
+ * Return: how many forms are in @ret.
+ */
+size_t inject_forms(const struct inject_table *t, const char *host, uint16_t port,
+		    struct inject_form **ret);
 
 /**
  * inject_placeholder_new() - a fresh placeholder for the secret @name

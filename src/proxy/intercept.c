@@ -61,6 +61,7 @@
 #include "proxy/h1stream.h"
 #include "proxy/inject.h"
 #include "proxy/proxy-internal.h"
+#include "proxy/redact.h"
 #include "tls/mint.h"
 #include "tls/tls.h"
 
@@ -69,6 +70,7 @@
 #define ICPT_REASON_MAX 192u
 #define ICPT_QUEUE_MAX  (H1_PIPELINE_MAX + 1u)
 #define ICPT_PIECE      (16u * 1024u) /* bytes handed to the engine at once: a TLS record */
+#define ICPT_HOLD_MS    100u /* a paused stream gets the bytes held back for redaction after */
 
 /* A request sent upstream, waiting for its answer */
 struct icpt_req {
@@ -95,6 +97,10 @@ struct icpt_req {
  *             the answer away; @drained counts it
  * @up_error: the upstream handshake failed with this reason: 502 once the client is ready
  * @body: the scan of the current request body; @raw: of the client's raw bytes
+ * @red: the answers, checked for the real values of the secrets bound to the host (redact.h);
+ *       @resp_sized: the current response has a Content-Length (what is held back waits for
+ *       its end), @resp_chunked: it is re-chunked; @hold_timer gives what is held back to a
+ *       stream that paused for ICPT_HOLD_MS
  * @q: requests sent and not answered yet, @q_len from @q_first (a ring)
  */
 struct icpt {
@@ -112,6 +118,9 @@ struct icpt {
 	size_t drained;
 	char up_error[ICPT_REASON_MAX];
 	struct inject_scan body, raw;
+	struct redact red;
+	struct event *hold_timer;
+	bool resp_sized, resp_chunked;
 	struct icpt_req q[ICPT_QUEUE_MAX];
 	size_t q_first, q_len;
 };
@@ -376,6 +385,101 @@ static void icpt_put_body(struct evbuffer *out, const struct h1_event *ev)
 		(void)evbuffer_add(out, H1_CHUNK_TAIL, STRLEN(H1_CHUNK_TAIL));
 }
 
+/* Send @n pieces as one body piece (one chunk when @chunked) */
+static void icpt_put_iov(struct evbuffer *out, const struct iovec *v, size_t n, bool chunked)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += v[i].iov_len;
+	if (total == 0)
+		return;
+	if (chunked) {
+		char hdr[H1_CHUNK_HEADER_MAX];
+
+		(void)evbuffer_add(out, hdr, h1_chunk_header(hdr, total));
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)evbuffer_add(out, v[i].iov_base, v[i].iov_len);
+	if (chunked)
+		(void)evbuffer_add(out, H1_CHUNK_TAIL, STRLEN(H1_CHUNK_TAIL));
+}
+
+/* A secret's value came back and was redacted: one event per message part */
+static void icpt_audit_reflect(struct conn *c, const char *where)
+{
+	const char *name = redact_take_hit(&c->icpt->red);
+
+	if (name)
+		conn_audit_secret(c, "secret_reflect", name, where, NULL, 0);
+}
+
+/* Give out what the redaction held back (the message ended, or the stream paused) */
+static void icpt_flush_held(struct conn *c, bool chunked)
+{
+	struct icpt *t = c->icpt;
+	struct iovec v[1];
+	size_t n;
+
+	if (!redact_active(&t->red))
+		return;
+	n = redact_flush(&t->red, v);
+	icpt_put_iov(bufferevent_get_output(c->client), v, n, chunked);
+	icpt_audit_reflect(c, "response");
+}
+
+static bool span_is_ci(struct http_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t'))
+		s.p++, s.len--;
+	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+		s.len--;
+	return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+/* A response whose body is encoded (compressed): it could not be checked for a secret */
+static bool icpt_encoded(const struct http_head *h)
+{
+	for (size_t i = 0; i < h->n_fields; i++)
+		if (span_is_ci(h->fields[i].name, "content-encoding") &&
+		    !span_is_ci(h->fields[i].value, "identity") && h->fields[i].value.len > 0)
+			return true;
+	return false;
+}
+
+/*
+ * To a host with a secret bound, ask for answers without content coding, so that they can be
+ * checked for the value (redact.h): @edits (@n of them) plus "identity" for every
+ * Accept-Encoding field the edits leave alone. Returns the edits to use (@n updated); free()
+ * it when it is not @edits.
+ */
+static struct h1_edit *icpt_identity(const struct http_head *h, struct h1_edit *edits, size_t *n)
+{
+	struct h1_edit *all = edits;
+	size_t k = *n;
+
+	for (size_t i = 0; i < h->n_fields; i++) {
+		bool edited = false;
+
+		if (!span_is_ci(h->fields[i].name, "accept-encoding"))
+			continue;
+		for (size_t e = 0; e < *n; e++)
+			edited |= edits[e].field == i;
+		if (edited)
+			continue;
+		if (all == edits) {
+			all = xcalloc(*n + h->n_fields, sizeof(*all));
+			if (*n > 0)
+				memcpy(all, edits, *n * sizeof(*all));
+		}
+		all[k++] = (struct h1_edit){ .field = i, .value = "identity", .len = 8 };
+	}
+	*n = k;
+	return all;
+}
+
 /* --- the request side ---------------------------------------------------------------- */
 
 static void icpt_request_head(struct conn *c, const struct http_head *h)
@@ -384,6 +488,8 @@ static void icpt_request_head(struct conn *c, const struct http_head *h)
 	struct inject_result ir = {};
 	struct h1_buf out = {};
 	const char *why = NULL;
+	struct h1_edit *edits;
+	size_t n_edits;
 	int n_swapped = 0, r;
 
 	c->n_requests++;
@@ -405,12 +511,15 @@ static void icpt_request_head(struct conn *c, const struct http_head *h)
 			return;
 		}
 	}
-	r = h1_head_rewrite(h,
-			    &(struct h1_rewrite){ .host = c->name,
-						  .port = c->port,
-						  .edits = ir.edits,
-						  .n_edits = ir.n_edits },
-			    &out, &why);
+	n_edits = ir.n_edits;
+	edits = redact_active(&c->icpt->red) ? icpt_identity(h, ir.edits, &n_edits) : ir.edits;
+	r = h1_head_rewrite(
+		h,
+		&(struct h1_rewrite){
+			.host = c->name, .port = c->port, .edits = edits, .n_edits = n_edits },
+		&out, &why);
+	if (edits != ir.edits)
+		free(edits);
 	if (r < 0) {
 		inject_result_done(&ir);
 		if (r == -EPERM) {
@@ -498,14 +607,34 @@ static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 	struct h1_buf head = {};
 	const char *why = NULL;
 
+	struct iovec v[2];
+	size_t n;
+
 	switch (ev->type) {
 	case H1_EV_HEAD:
+		if (redact_active(&t->red) && ev->has_body && icpt_encoded(ev->head)) {
+			conn_audit_deny(c, "secret-reflect",
+					"compressed answer from a host with a secret bound");
+			if (!t->resp_started && t->q_len > 0) {
+				icpt_pop(c, "compressed response");
+				icpt_respond(c, 502,
+					     "compressed answer from a host with a secret bound: "
+					     "it cannot be checked for the secret");
+			} else {
+				icpt_fail(c, "compressed answer from a host with a secret bound");
+			}
+			return false;
+		}
 		if (h1_head_rewrite(ev->head,
 				    &(struct h1_rewrite){ .host = c->name, .port = c->port }, &head,
 				    &why) < 0) {
 			icpt_fail(c, "cannot pass on the response head");
 			return false;
 		}
+		if (redact_active(&t->red) && redact_buf(&t->red, head.p, head.len) > 0)
+			icpt_audit_reflect(c, "response-head");
+		t->resp_sized = ev->head->body == HTTP_BODY_LENGTH;
+		t->resp_chunked = false;
 		(void)evbuffer_add(out, head.p, head.len);
 		conn_count(c, false, head.len);
 		h1_buf_done(&head);
@@ -517,15 +646,23 @@ static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 		return true;
 	case H1_EV_BODY:
 	case H1_EV_RAW:
-		if (ev->type == H1_EV_BODY)
+		if (redact_active(&t->red)) {
+			/* the engine's bytes are ours (the input buffer), changed in place */
+			n = redact_stream(&t->red, (char *)ev->data, ev->len, v);
+			t->resp_chunked = ev->type == H1_EV_BODY && ev->chunked;
+			icpt_put_iov(out, v, n, t->resp_chunked);
+			icpt_audit_reflect(c, "response");
+		} else if (ev->type == H1_EV_BODY) {
 			icpt_put_body(out, ev);
-		else
+		} else {
 			(void)evbuffer_add(out, ev->data, ev->len);
+		}
 		conn_count(c, false, ev->len);
 		if (front && ev->type == H1_EV_BODY)
 			front->down += ev->len;
 		return true;
 	case H1_EV_END:
+		icpt_flush_held(c, ev->chunked);
 		if (ev->chunked)
 			(void)evbuffer_add(out, H1_CHUNK_LAST, STRLEN(H1_CHUNK_LAST));
 		icpt_pop(c, NULL);
@@ -646,8 +783,16 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 			t->req_wait = true;
 			return;
 		}
-		if (ev.type == H1_EV_NONE && (evbuffer_get_length(in) == 0 || r == 0))
+		if (ev.type == H1_EV_NONE && (evbuffer_get_length(in) == 0 || r == 0)) {
+			/* a stream that pauses gets what was held back soon: an event or
+			 * message must not wait for the next one */
+			if (!req && !t->resp_sized && t->red.hold_len > 0) {
+				struct timeval tv = { .tv_usec = ICPT_HOLD_MS * 1000 };
+
+				(void)evtimer_add(t->hold_timer, &tv);
+			}
 			return;
+		}
 	}
 }
 
@@ -905,6 +1050,17 @@ static void icpt_timer_cb(evutil_socket_t fd, short what, void *arg)
 	icpt_settle(c);
 }
 
+static void icpt_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct icpt *t = c->icpt;
+
+	if (t->lingering || t->closing || t->fail)
+		return;
+	icpt_flush_held(c, t->resp_chunked);
+	icpt_settle(c);
+}
+
 /* --- entry points ------------------------------------------------------------------- */
 
 /**
@@ -932,8 +1088,10 @@ void intercept_start(struct conn *c)
 	c->icpt = xcalloc(1, sizeof(*c->icpt));
 	c->icpt->h1 = h1_conn_new();
 	inject_scan_init(&c->icpt->raw, tls->inject);
+	redact_init(&c->icpt->red, tls->inject, c->name, c->port);
 	c->timer = evtimer_new(p->o.base, icpt_timer_cb, c);
-	if (!c->timer) {
+	c->icpt->hold_timer = evtimer_new(p->o.base, icpt_hold_cb, c);
+	if (!c->timer || !c->icpt->hold_timer) {
 		conn_close(c, "out of memory");
 		return;
 	}
@@ -995,6 +1153,9 @@ void intercept_free(struct conn *c)
 	while (c->icpt->q_len > 0 && c->allowed)
 		icpt_pop(c, "no response");
 	h1_conn_free(c->icpt->h1);
+	redact_done(&c->icpt->red);
+	if (c->icpt->hold_timer)
+		event_free(c->icpt->hold_timer);
 	free(c->icpt);
 	c->icpt = NULL;
 }

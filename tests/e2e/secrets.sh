@@ -89,6 +89,7 @@ class H(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev)); self.wfile.flush(); time.sleep(1.5)
             self.wfile.write(b"0\r\n\r\n"); return
         if self.path == "/slow": time.sleep(4)
+        if self.path.startswith("/echo"): return self.echo()
         if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             acc = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] +
                   "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
@@ -99,6 +100,27 @@ class H(http.server.BaseHTTPRequestHandler):
             data = bytes(x ^ mask[i % 4] for i, x in enumerate(self.rfile.read(n)))
             self.wfile.write(bytes([0x81, len(data)]) + data); self.wfile.flush(); return
         self.reply(200, b"upstream-ok " + self.path.encode() + b"\n")
+    def echo(self):
+        # reflects what it received, the way an echo endpoint or a chatty error does
+        auth = self.headers.get("Authorization", "")
+        body = json.dumps({"headers": dict(self.headers.items()), "path": self.path}).encode()
+        if self.path == "/echo-gzip":
+            import gzip
+            z = gzip.compress(body); self.send_response(200)
+            self.send_header("Content-Encoding", "gzip"); self.send_header("Content-Length", str(len(z)))
+            self.end_headers(); self.wfile.write(z); return
+        if self.path == "/echo-b64":
+            return self.reply(200, b"b64=" + base64.b64encode(auth.encode()) + b"\n")
+        if self.path == "/echo-head":
+            self.send_response(200); self.send_header("X-Echo", auth)
+            self.send_header("Content-Length", "3"); self.end_headers(); self.wfile.write(b"ok\n"); return
+        if self.path == "/echo-chunked":
+            # the value split over many small chunks (and so TLS records)
+            self.send_response(200); self.send_header("Transfer-Encoding", "chunked"); self.end_headers()
+            for i in range(0, len(body), 5):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(body[i:i+5]), body[i:i+5])); self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n"); return
+        self.reply(200, body, "application/json")
     def git(self, b):
         path, _, q = self.path.partition("?")
         env = dict(os.environ, GIT_PROJECT_ROOT=os.path.dirname(os.path.dirname(LOG)) + "/srv",
@@ -155,6 +177,26 @@ t_expect_not "the placeholder in a request body is refused" "upstream-ok /body"
 pt -- sh -c "curl -sS -o /dev/null -w '%{http_code} ' -H \"X-Key: \$API_KEY\" $U/one -o /dev/null -w '%{http_code} ' -H \"X-Key: \$API_KEY\" https://other.test:$TLS_PORT/two"
 t_expect "a second request on the same connection to another host is refused too" 0 "200 403"
 if [ "$(got pdk_api_)" = "$n0" ]; then t_ok "no upstream ever received a placeholder"; else t_fail "no upstream received a placeholder" "$(grep pdk_api_ "$srv/requests.log")"; fi
+# a bound host that reflects what it received: the value never comes back
+pt -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/echo; echo; echo rc=\$?"
+t_expect "a reflecting host answers through interception" 0 '"Authorization": "Bearer \*\*\*\*'
+t_expect_not "... and its answer holds no real value (redacted)" "$REAL"
+pt -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/echo-chunked; echo; echo rc=\$?"
+t_expect "a reflection in 5-byte chunks arrives whole" 0 '"path": "/echo-chunked"'
+t_expect_not "... without the real value, however it is split" "$REAL"
+pt -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/echo-b64 | cut -c5- | base64 -d 2>/dev/null; echo; echo rc=\$?"
+t_expect_not "a reflection in base64 does not decode to the real value" "$REAL"
+pt -- sh -c "curl -sS -D - -o /dev/null -H \"Authorization: Bearer \$API_KEY\" $U/echo-head; echo rc=\$?"
+t_expect "a reflection in a response header is redacted" 0 "X-Echo: Bearer \*\*\*\*"
+t_expect_not "... and holds no real value" "$REAL"
+pt -- sh -c "curl -sS --compressed -H \"Authorization: Bearer \$API_KEY\" $U/echo; echo; echo rc=\$?"
+t_expect_not "asking for compression does not hide a reflection" "$REAL"
+OUT=$(grep '"/echo"' "$srv/requests.log" | tail -n 1); RC=0
+t_expect "a bound host is asked for identity encoding" 0 '"Accept-Encoding": "identity"'
+pt -- sh -c "curl -sS -o /dev/null -w '%{http_code}' -H \"Authorization: Bearer \$API_KEY\" $U/echo-gzip; echo; echo rc=\$?"
+t_expect "a compressed answer from a bound host is refused (502)" 0 "^502"
+pt -- sh -c "curl -sS --compressed -H \"Authorization: Bearer \$API_KEY\" $U/echo-gzip; echo; echo rc=\$?"
+t_expect_not "... and never reaches the sandbox" "$REAL"
 pt -- sh -c "curl -sS -H 'Host: other.test' $U/hostswap; echo rc=\$?"
 t_expect_not "a Host header that differs from the SNI is refused" "upstream-ok /hostswap"
 pt -- node -e "fetch('$U/node', {headers: {authorization: 'Bearer ' + process.env.API_KEY}}).then(r => r.text()).then(t => console.log(t.trim()), e => { console.log('ERR', e.cause || e); process.exit(1) })"
@@ -219,11 +261,12 @@ m = bytes([1, 2, 3, 4]); p = b'ws-echo'
 c.sendall(bytes([0x81, 0x80 | len(p)]) + m + bytes(x ^ m[i % 4] for i, x in enumerate(p)))
 r = c.recv(2); print(h.split(b'\r\n')[0].decode(), c.recv(r[1]).decode())"
 t_expect "a websocket upgrade, then frames both ways, through interception" 0 "101 .*ws-echo"
-OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" run --keep-log "${HOSTS[@]}" --secret API -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/logged; curl -sS -H \"X: \$API_KEY\" https://other.test:$TLS_PORT/x" 2>&1 </dev/null); RC=$?
+OUT=$(cd "$ws" && PD_TEST_REAL=$REAL "$PADDOCK" --config "$cfg.tls" run --keep-log "${HOSTS[@]}" --secret API -- sh -c "curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/logged; curl -sS -H \"X: \$API_KEY\" https://other.test:$TLS_PORT/x; curl -sS -H \"Authorization: Bearer \$API_KEY\" $U/echo" 2>&1 </dev/null); RC=$?
 log=$(printf '%s' "$OUT" | sed -n 's/.*audit log kept: \(run-[0-9-]*\).*/\1/p')
 OUT=$("$PADDOCK" logs --json "$log" 2>&1); RC=$?
 t_expect "an injection is logged as secret_inject with the secret's name" 0 '"type":"secret_inject".*"secret":"API"'
 t_expect "a refused leak is logged as secret_leak" 0 '"type":"secret_leak"'
+t_expect "a redacted reflection is logged as secret_reflect with the secret's name" 0 '"type":"secret_reflect".*"secret":"API"'
 t_expect_not "the log never holds the real value" "$REAL"
 OUT=$(curl -sS --cacert "$srv/ca.pem" --resolve "api.test:$TLS_PORT:127.0.0.1" -x "http://127.0.0.1:3128" "$U/from-outside" 2>&1); RC=$?
 t_expect_not "the proxy cannot be used from outside the sandbox" "upstream-ok"
