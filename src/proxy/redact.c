@@ -30,6 +30,8 @@
 #include "common/xmalloc.h"
 #include "proxy/redact.h"
 
+static void shift_make(struct redact *r);
+
 void redact_init(struct redact *r, const struct inject_table *t, const char *host, uint16_t port)
 {
 	*r = (struct redact){ .at_start = true };
@@ -37,6 +39,8 @@ void redact_init(struct redact *r, const struct inject_table *t, const char *hos
 	for (size_t i = 0; i < r->n; i++)
 		r->longest = MAX(r->longest, r->forms[i].len);
 	if (r->n > 0) {
+		r->shift = xmalloc(REDACT_SHIFT_SIZE);
+		shift_make(r);
 		r->hold[0] = xmalloc(r->longest);
 		r->hold[1] = xmalloc(r->longest);
 	}
@@ -55,6 +59,7 @@ void redact_done(struct redact *r)
 			free(r->hold[i]);
 		}
 	free(r->forms);
+	free(r->shift);
 	*r = (struct redact){};
 }
 
@@ -101,21 +106,63 @@ static void seq_fill(char *a, size_t alen, char *b, size_t i, size_t k)
 		memset(b + (i - alen), REDACT_CHAR, k);
 }
 
+/* The hash of the two bytes ending at @p (a block of the Wu-Manber scan) */
+static unsigned block_hash(const char *p)
+{
+	unsigned v = ((unsigned)(unsigned char)p[-1] << 8) | (unsigned char)p[0];
+
+	return (v * 0x9e37u >> 4) & (REDACT_SHIFT_SIZE - 1);
+}
+
+/*
+ * Wu-Manber: a window of @m bytes (the shortest form) slides over the text; the shift table
+ * says, for the hash of the window's last two bytes, how far the window can move before one
+ * of those two bytes can line up with the same bytes in some form. A shift of 0 means a form
+ * may start at the window: compare them all there.
+ */
+static void shift_make(struct redact *r)
+{
+	size_t m = SIZE_MAX;
+
+	for (size_t i = 0; i < r->n; i++)
+		m = MIN(m, r->forms[i].len);
+	m = MIN(m, (size_t)UINT8_MAX);
+	r->m = m;
+	memset(r->shift, (int)(m - 1), REDACT_SHIFT_SIZE);
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t q = 1; q < m; q++) {
+			unsigned h = block_hash(r->forms[i].p + q);
+
+			r->shift[h] = (uint8_t)MIN((size_t)r->shift[h], m - 1 - q);
+		}
+}
+
 size_t redact_buf(struct redact *r, char *buf, size_t len)
 {
-	size_t hits = 0;
+	size_t hits = 0, m = r->m, pos;
 
-	for (size_t i = 0; i < r->n; i++) {
-		const struct inject_form *f = &r->forms[i];
-		size_t pos = 0;
-		char *m;
+	if (r->n == 0 || len < m)
+		return 0;
+	for (pos = m - 1; pos < len;) {
+		size_t sh = r->shift[block_hash(buf + pos)], start;
 
-		while (pos < len && (m = memmem(buf + pos, len - pos, f->p, f->len))) {
-			memset(m, REDACT_CHAR, f->len);
-			hit(r, f);
-			hits++;
-			pos = (size_t)(m - buf) + f->len;
+		if (sh > 0) {
+			pos += sh;
+			continue;
 		}
+		start = pos + 1 - m;
+		for (size_t i = 0; i < r->n; i++) {
+			const struct inject_form *f = &r->forms[i];
+
+			if (buf[start] == f->p[0] && f->len <= len - start &&
+			    memcmp(buf + start, f->p, f->len) == 0) {
+				memset(buf + start, REDACT_CHAR, f->len);
+				hit(r, f);
+				hits++;
+				break;
+			}
+		}
+		pos++;
 	}
 	return hits;
 }

@@ -15,11 +15,14 @@
 
 /* What a redacted byte becomes */
 #define REDACT_CHAR '*'
+/* Entries of the scan's shift table (a power of two) */
+#define REDACT_SHIFT_SIZE 4096u
 
 /*
  * struct redact - the answers of one connection, checked for the real values of the secrets
  * bound to its host
  * @forms: inject_forms() for the host, @n of them; @longest bytes the longest
+ * @m, @shift: the scan's window (the shortest form, at most 255 bytes) and shift table
  * @hold: two buffers of @longest bytes: the bytes held back (@hold_len, in hold[@cur]) because
  *        they could be the start of a form that the next piece completes
  * @at_start: the next bytes begin a message (or follow a flush)
@@ -27,7 +30,8 @@
  */
 struct redact {
 	struct inject_form *forms;
-	size_t n, longest;
+	size_t n, longest, m;
+	uint8_t *shift;
 	char *hold[2];
 	size_t hold_len;
 	unsigned cur;
