@@ -219,6 +219,7 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *iss
 /* --- paddock's proxy in a thread ------------------------------------------------------ */
 
 static struct event_base *pbase;
+static clockid_t proxy_clock; /* the proxy thread's CPU time */
 static uint16_t pd_port;
 
 static void *proxy_main(void *arg)
@@ -273,8 +274,17 @@ static void proxy_setup(const char *dir, const char *ca_pem, int n_names, struct
 	fd = listen_any(&pd_port);
 	if (proxy_new(&o, &p) < 0 || proxy_add_http_listener(p, fd) < 0)
 		die("proxy");
-	if (pthread_create(&th, NULL, proxy_main, NULL) != 0)
+	if (pthread_create(&th, NULL, proxy_main, NULL) != 0 ||
+	    pthread_getcpuclockid(th, &proxy_clock) != 0)
 		die("pthread_create");
+}
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* --- the client -------------------------------------------------------------------------- */
@@ -422,7 +432,8 @@ int main(int argc, char **argv)
 	int lfd;
 	pthread_t th;
 	static double tp[MODE_MAX][64], rps[MODE_MAX][64], cc[MODE_MAX][64], cu[MODE_MAX][64],
-		cores[MODE_MAX][64];
+		cores[MODE_MAX][64], cpu_cl[MODE_MAX][64], cpu_px[MODE_MAX][64],
+		cpu_up[MODE_MAX][64];
 	bool have[MODE_MAX] = { true, true, true };
 
 	signal(SIGPIPE, SIG_IGN);
@@ -505,7 +516,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++)
 		for (int m = 0; m < MODE_MAX; m++) {
 			struct cl c;
-			double t0, c0;
+			double t0, c0, cl0, px0;
 			long long got;
 
 			if (!have[m])
@@ -515,9 +526,17 @@ int main(int argc, char **argv)
 				die("connect");
 			t0 = now_s();
 			c0 = cpu_s();
+			cl0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+			px0 = clock_s(proxy_clock);
 			got = cl_get(&c, m, "api.test", size);
 			tp[m][r] = got > 0 ? (double)got / (now_s() - t0) / 1e6 : 0;
 			cores[m][r] = (cpu_s() - c0) / (now_s() - t0);
+			/* CPU ms per MB: the client (this thread), the proxy, the rest (upstream) */
+			cpu_cl[m][r] = (clock_s(CLOCK_THREAD_CPUTIME_ID) - cl0) * 1e3 /
+				       ((double)got / 1e6);
+			cpu_px[m][r] = (clock_s(proxy_clock) - px0) * 1e3 / ((double)got / 1e6);
+			cpu_up[m][r] = (cpu_s() - c0) * 1e3 / ((double)got / 1e6) - cpu_cl[m][r] -
+				       cpu_px[m][r];
 			/* requests per second on the same kept-alive connection */
 			t0 = now_s();
 			for (int i = 0; i < reqs; i++)
@@ -559,6 +578,12 @@ int main(int argc, char **argv)
 		       median(tp[m], runs), median(cores[m], runs), median(rps[m], runs),
 		       median(cc[m], runs), median(cu[m], runs));
 	}
+	printf("\nCPU ms per MB downloaded (medians): client, paddock's proxy thread, the rest "
+	       "(upstream)\n");
+	for (int m = 0; m < MODE_MAX; m++)
+		if (have[m])
+			printf("%-12s %8.3f %8.3f %8.3f\n", mode_names[m], median(cpu_cl[m], runs),
+			       median(cpu_px[m], runs), median(cpu_up[m], runs));
 	if (have[PADDOCK] && have[DIRECT])
 		printf("\npaddock/direct: throughput %.0f%%, requests/s %.0f%%\n",
 		       100 * median(tp[PADDOCK], runs) / median(tp[DIRECT], runs),
