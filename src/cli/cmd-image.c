@@ -48,6 +48,7 @@
 #include "common/path.h"
 #include "common/strv.h"
 #include "common/xmalloc.h"
+#include "store/archive-dl.h"
 #include "store/image.h"
 #include "store/sandbox.h"
 #include "store/unpack.h"
@@ -290,6 +291,17 @@ static int import_into(const char *verb, struct staging *s, int fd, const char *
 	uint64_t t0 = now_ms();
 	int r;
 
+	{
+		const char *why = NULL;
+
+		r = archive_dl_open(&why);
+		if (r < 0) {
+			log_error("image %s: cannot read archives: %s; install libarchive "
+				  "(Debian: libarchive13)",
+				  verb, why);
+			goto out;
+		}
+	}
 	r = unpack_image(s->dfd, fd, &o, &res);
 	progress_done(&prog);
 	if (r == -EINTR && cancelled) {

@@ -39,6 +39,7 @@ long msg_body_size(uint16_t type)
 		return sizeof(struct msg_listener);
 	case MSG_READY:
 	case MSG_NOTIFY_FD:
+	case MSG_FILTER:
 		return 0;
 	case MSG_EXEC:
 		return sizeof(struct msg_exec);
@@ -61,7 +62,7 @@ void msg_fd_range(uint16_t type, unsigned *ret_min, unsigned *ret_max)
 	*ret_min = *ret_max = 0;
 	switch (type) {
 	case MSG_PTY:
-	case MSG_READY:
+	case MSG_FILTER:
 	case MSG_LISTENER:
 	case MSG_EXEC_PTY:
 	case MSG_NOTIFY_FD:

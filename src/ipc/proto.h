@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define PADDOCK_PROTO_VERSION 2
+#define PADDOCK_PROTO_VERSION 3
 #define MSG_PATH_MAX          512
 
 enum msg_type {
@@ -22,7 +22,7 @@ enum msg_type {
 	MSG_STARTED,     /* init -> supervisor: the command runs (struct msg_started) */
 	MSG_EXIT,        /* init -> supervisor: the command ended (struct msg_exit) */
 	MSG_SIGNAL,      /* supervisor -> init: signal every process of the sandbox */
-	MSG_READY,       /* supervisor -> init: placeholders exist; the seccomp BPF (memfd) */
+	MSG_READY,       /* supervisor -> init: the placeholders exist */
 	MSG_LISTENER,    /* init -> supervisor: a socket made in the sandbox's netns (fd) */
 	MSG_EXEC,     /* supervisor -> init: start another command (struct msg_exec, 0 or 3 fds) */
 	MSG_EXEC_PTY, /* init -> supervisor: the pty master of an exec (msg_exec_state, fd) */
@@ -32,6 +32,7 @@ enum msg_type {
 	MSG_CONNECT,      /* supervisor -> init: connect to a port inside (struct msg_connect) */
 	MSG_CONNECTED,    /* init -> supervisor: the connection (fd), or the error */
 	MSG_NOTIFY_FD,    /* init -> supervisor: the exec audit's seccomp listener (fd) */
+	MSG_FILTER,       /* supervisor -> init: the command's seccomp BPF (sealed memfd) */
 	_MSG_TYPE_MAX,
 };
 

@@ -14,9 +14,10 @@
  *  4. with exec audit: load the execve/execveat user-notification filter on itself, so that
  *     every process of the sandbox inherits it, and hand its listener to the supervisor
  *     (MSG_NOTIFY_FD); init itself never execs (docs/design/exec-audit.md);
- *  5. fork the command: setsid, controlling terminal, chdir, no_new_privs, Landlock,
- *     capabilities, seccomp (last), execve. A failure in the child is written as {step, errno}
- *     to a CLOEXEC pipe, so "exec succeeded" is exactly "the pipe closed empty";
+ *  5. fork the command once MSG_FILTER brought its seccomp program (compiled by the
+ *     supervisor while we mounted): setsid, controlling terminal, chdir, no_new_privs,
+ *     Landlock, capabilities, seccomp (last), execve. A failure in the child is written as
+ *     {step, errno} to a CLOEXEC pipe, so "exec succeeded" is exactly "the pipe closed empty";
  *  6. drop its own copies of the user's stdio (the sandbox must not reach the user's terminal
  *     through pid 1), reap every process, and when the command exits, report its wait status
  *     (MSG_EXIT) and exit: the kernel then kills everything left in the PID namespace.
@@ -60,7 +61,7 @@ struct child_error {
 	int32_t error;
 };
 
-/* what MSG_READY brings: the command's seccomp program */
+/* the command's seccomp program, from MSG_FILTER */
 struct ready {
 	int sock;
 	void *bpf;
@@ -69,17 +70,34 @@ struct ready {
 
 #define BPF_MAX_BYTES (4096 * 8) /* BPF_MAXINSNS instructions of 8 bytes */
 
-/* wait_ready() - block until the supervisor's MSG_READY, and read the filter it carries */
+/* wait_ready() - block until the supervisor's MSG_READY: the placeholders exist */
 static int wait_ready(void *userdata)
 {
 	struct ready *rd = userdata;
+	char dummy[1];
+	int fd = -EBADF, r;
+
+	r = msg_recv(rd->sock, dummy, sizeof(dummy), &fd);
+	if (fd >= 0)
+		(void)close(fd); /* msg_fd_range() allows none: cannot happen */
+	if (r != MSG_READY)
+		return r < 0 ? r : -EPROTO;
+	return 0;
+}
+
+/*
+ * wait_filter() - block until the supervisor's MSG_FILTER (sent after MSG_READY, compiled
+ * while we mounted), and read the program from its sealed memfd
+ */
+static int wait_filter(struct ready *rd)
+{
 	struct stat st;
 	char dummy[1];
 	ssize_t k;
 	int fd = -EBADF, r;
 
 	r = msg_recv(rd->sock, dummy, sizeof(dummy), &fd);
-	if (r != MSG_READY) {
+	if (r != MSG_FILTER) {
 		if (fd >= 0)
 			(void)close(fd);
 		return r < 0 ? r : -EPROTO;
@@ -627,6 +645,9 @@ void init_main(const struct sandbox_spec *spec, int sock)
 		slave = slave_buf;
 	}
 
+	r = wait_filter(&rd);
+	if (r < 0)
+		init_fail(sock, STEP_GO, r, NULL);
 	r = start_command(spec, spec->argv, slave, NULL, &rd, sock, &cmd, &step);
 	if (r < 0)
 		init_fail(sock, step, r, step == STEP_EXEC ? spec->argv[0] : NULL);

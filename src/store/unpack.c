@@ -36,8 +36,6 @@
  * stay, whatever their order in the tarball). OCI blobs are hashed while they are read and
  * refused when the digest differs. Otherwise stage itself becomes rootfs.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +58,7 @@
 #include "common/strv.h"
 #include "common/xmalloc.h"
 #include "store/sandbox.h"
+#include "archive-dl.h"
 #include "unpack.h"
 
 #define WH_PREFIX      ".wh."
@@ -363,7 +362,7 @@ static int copy_data(struct ctx *c, struct archive *a, int fd, int64_t size)
 	int r;
 
 	for (;;) {
-		r = archive_read_data_block(a, &buf, &len, &off);
+		r = sym_archive_read_data_block(a, &buf, &len, &off);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -387,7 +386,7 @@ static int copy_data(struct ctx *c, struct archive *a, int fd, int64_t size)
 static void progress(struct ctx *c, struct archive *a, uint64_t total)
 {
 	if (c->opts && c->opts->progress)
-		c->opts->progress(c->stage, (uint64_t)archive_filter_bytes(a, -1), total,
+		c->opts->progress(c->stage, (uint64_t)sym_archive_filter_bytes(a, -1), total,
 				  c->opts->userdata);
 }
 
@@ -437,12 +436,12 @@ static int apply_whiteout(struct ctx *c, const char *entry, enum unpack_whiteout
 /* apply_entry() - one archive entry below c->rootfd */
 static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e)
 {
-	const char *name = archive_entry_pathname(e), *why = NULL, *base, *parent;
+	const char *name = sym_archive_entry_pathname(e), *why = NULL, *base, *parent;
 	_cleanup_free_ char *clean = NULL, *copy = NULL;
 	_cleanup_close_ int pfd = -EBADF;
-	mode_t type = archive_entry_filetype(e);
-	mode_t perm = archive_entry_perm(e);
-	const char *hardlink = archive_entry_hardlink(e);
+	mode_t type = sym_archive_entry_filetype(e);
+	mode_t perm = sym_archive_entry_perm(e);
+	const char *hardlink = sym_archive_entry_hardlink(e);
 	bool is_dir = false;
 	int r;
 
@@ -527,7 +526,7 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
 		c->dirs[c->n_dirs++] = (struct dirmode){ xstrdup(clean), perm };
 		return 0;
 	case AE_IFLNK: {
-		const char *target = archive_entry_symlink(e);
+		const char *target = sym_archive_entry_symlink(e);
 
 		if (!target || !*target)
 			return ctx_fail(c, -EINVAL, name, "symlink without a target");
@@ -542,21 +541,21 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
 	case AE_IFREG: {
 		_cleanup_close_ int fd = -EBADF;
 		struct timespec ts[2] = {
-			{ .tv_sec = archive_entry_mtime(e),
-			  .tv_nsec = archive_entry_mtime_nsec(e) },
-			{ .tv_sec = archive_entry_mtime(e),
-			  .tv_nsec = archive_entry_mtime_nsec(e) },
+			{ .tv_sec = sym_archive_entry_mtime(e),
+			  .tv_nsec = sym_archive_entry_mtime_nsec(e) },
+			{ .tv_sec = sym_archive_entry_mtime(e),
+			  .tv_nsec = sym_archive_entry_mtime_nsec(e) },
 		};
 
 		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return ctx_fail(c, -errno, name, "cannot create the file");
-		r = copy_data(c, a, fd, archive_entry_size(e));
+		r = copy_data(c, a, fd, sym_archive_entry_size(e));
 		if (r < 0)
 			return ctx_fail(c, r, name, "cannot write the file's data");
 		if (fchmod(fd, perm) < 0)
 			return ctx_fail(c, -errno, name, "cannot set the file's mode");
-		if (archive_entry_mtime_is_set(e))
+		if (sym_archive_entry_mtime_is_set(e))
 			(void)futimens(fd, ts);
 		return 0;
 	}
@@ -588,11 +587,11 @@ static int apply_archive(struct ctx *c, struct archive *a, uint64_t total)
 	int r;
 
 	for (;;) {
-		r = archive_read_next_header(a, &e);
+		r = sym_archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			const char *msg = archive_error_string(a);
+			const char *msg = sym_archive_error_string(a);
 
 			return ctx_fail(c, -EBADMSG, msg ? msg : "?",
 					"the archive is malformed or truncated");
@@ -612,13 +611,13 @@ static int apply_archive(struct ctx *c, struct archive *a, uint64_t total)
 
 static struct archive *archive_reader(void)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = sym_archive_read_new();
 
 	if (!a)
 		abort();
-	(void)archive_read_support_filter_all(a);
-	(void)archive_read_support_format_tar(a);
-	(void)archive_read_support_format_gnutar(a);
+	(void)sym_archive_read_support_filter_all(a);
+	(void)sym_archive_read_support_format_tar(a);
+	(void)sym_archive_read_support_format_gnutar(a);
 	return a;
 }
 
@@ -637,7 +636,7 @@ static la_ssize_t layer_read(struct archive *a, void *userdata, const void **ret
 	ssize_t k = loop_read(s->fd, s->buf, sizeof(s->buf));
 
 	if (k < 0) {
-		archive_set_error(a, (int)-k, "read error");
+		sym_archive_set_error(a, (int)-k, "read error");
 		return -1;
 	}
 	if (s->md && k > 0 && EVP_DigestUpdate(s->md, s->buf, (size_t)k) != 1)
@@ -735,7 +734,7 @@ static int apply_layer(struct ctx *c, int stagefd, const char *path, const char 
 	label = xasprintf("layer %u", c->res->layers + 1);
 	c->stage = label;
 	a = archive_reader();
-	if (archive_read_open(a, src, NULL, layer_read, NULL) != ARCHIVE_OK) {
+	if (sym_archive_read_open(a, src, NULL, layer_read, NULL) != ARCHIVE_OK) {
 		r = ctx_fail(c, -EBADMSG, path, "layer is not a tarball");
 		goto out;
 	}
@@ -768,7 +767,7 @@ static int apply_layer(struct ctx *c, int stagefd, const char *path, const char 
 	c->res->layers++;
 out:
 	if (a)
-		archive_read_free(a);
+		sym_archive_read_free(a);
 	if (src->md)
 		EVP_MD_CTX_free(src->md);
 	safe_close(src->fd);
@@ -952,6 +951,9 @@ int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 	int r;
 
 	*res = (struct unpack_result){};
+	r = archive_dl_open(NULL);
+	if (r < 0)
+		return r;
 	if (fstat(archive_fd, &st) == 0 && S_ISREG(st.st_mode))
 		total = (uint64_t)st.st_size;
 	if (mkdirat(dirfd, "stage", 0700) < 0)
@@ -961,16 +963,16 @@ int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 		return -errno;
 
 	a = archive_reader();
-	if (archive_read_open_fd(a, archive_fd, ENTRY_DATA_BUF) != ARCHIVE_OK) {
-		const char *msg = archive_error_string(a);
+	if (sym_archive_read_open_fd(a, archive_fd, ENTRY_DATA_BUF) != ARCHIVE_OK) {
+		const char *msg = sym_archive_error_string(a);
 
 		r = ctx_fail(&c, -EBADMSG, msg ? msg : "?", "not a tar archive");
-		archive_read_free(a);
+		sym_archive_read_free(a);
 		return r;
 	}
 	c.rootfd = stagefd;
 	r = apply_archive(&c, a, total);
-	archive_read_free(a);
+	sym_archive_read_free(a);
 	if (r < 0) {
 		dirs_free(&c);
 		return r;

@@ -75,7 +75,8 @@ void unpack_result_done(struct unpack_result *res);
  * tree; device nodes under dev/ are skipped (counted), elsewhere refused; setuid and setgid
  * bits are dropped; ownership, ACLs and xattrs are not restored (everything belongs to the
  * caller). Does not log. On failure, @dirfd may hold partial results: the caller removes it.
- * Return: 0, or -errno with @res->err_entry / @res->err_why set where an entry is to blame.
+ * Return: 0, or -errno with @res->err_entry / @res->err_why set where an entry is to blame;
+ * -ELIBACC when libarchive cannot be loaded (archive_dl_open()).
  */
 int unpack_image(int dirfd, int archive_fd, const struct unpack_opts *opts,
 		 struct unpack_result *res);

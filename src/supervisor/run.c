@@ -635,8 +635,10 @@ int run_suspend(struct run *r, bool on)
 }
 
 /*
- * send_ready() - while init builds the sandbox: run the caller's preparation (placeholders),
- * compile the command's seccomp filter, and send both facts to init in one MSG_READY
+ * send_ready() - while init builds the sandbox: run the caller's preparation (placeholders)
+ * and say so (MSG_READY: init mounts over them next); then compile the command's seccomp
+ * filter and send it (MSG_FILTER), which init needs only when it forks the command, so the
+ * compilation overlaps with init's last mounts instead of holding them up
  */
 static int send_ready(struct run *r, const struct supervisor_hooks *hooks)
 {
@@ -649,11 +651,16 @@ static int send_ready(struct run *r, const struct supervisor_hooks *hooks)
 		if (q < 0)
 			return q;
 	}
+	q = msg_send(r->sock, MSG_READY, NULL, 0, -1);
+	if (q == -EPIPE || q == -ECONNRESET)
+		return 0; /* init already failed: its MSG_SETUP_ERROR is waiting on the socket */
+	if (q < 0)
+		return log_error_errno(q, "Failed to talk to the sandbox's init: %m");
 	q = seccomp_export_sandbox(&sopts, &bpf);
 	if (q < 0)
 		return log_error_errno(q, "Failed to build the seccomp filter: %m; paddock does "
 					  "not start without it");
-	q = msg_send(r->sock, MSG_READY, NULL, 0, bpf);
+	q = msg_send(r->sock, MSG_FILTER, NULL, 0, bpf);
 	if (q < 0 && q != -EPIPE && q != -ECONNRESET)
 		return log_error_errno(q, "Failed to talk to the sandbox's init: %m");
 	/* EPIPE: init already failed; its MSG_SETUP_ERROR is waiting on the socket */
