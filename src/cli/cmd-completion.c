@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "completion.h"
 
@@ -499,20 +500,17 @@ int completion_generate(FILE *f, const char *shell)
 
 static int cmd_completion_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("completion");
-	int c, r;
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("completion"), argc, argv);
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		if (c == 'h')
-			return 0;
-		else
-			return -EINVAL;
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
-	r = completion_generate(stdout, argv[optind]);
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
+		return r;
+	r = completion_generate(stdout, p.args[0]);
 	if (r < 0)
 		return log_error_errno(r, "completion: unknown shell '%s'; use bash, zsh or fish",
-				       argv[optind]);
+				       p.args[0]);
 	if (fflush(stdout) != 0)
 		return log_error_errno(errno, "completion: cannot write the script: %m");
 	return 0;
