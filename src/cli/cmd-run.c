@@ -574,7 +574,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			    *config_dir = NULL, *err = NULL, *review_upper = NULL,
 			    *review_work = NULL;
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
-				 **add_hosts = NULL, **publish = NULL, **secret_names = NULL;
+				 **add_hosts = NULL, **secret_names = NULL;
 	struct exposed_secret *secrets = NULL;
 	size_t n_secrets = 0;
 	struct sshagent_opts agent_opts = {};
@@ -651,7 +651,9 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			if (port_spec_parse(optarg, &ps, &perr) < 0)
 				return log_error_errno(EINVAL, "run: -p '%s': %s", optarg,
 						       perr ? perr : "invalid");
-			strv_extend(&publish, optarg);
+			/* after the config's "publish" (config.c), the same one once */
+			if (!strv_contains(cfg->publish, optarg))
+				strv_extend(&cfg->publish, optarg);
 			break;
 		}
 		case OPT_SECRET:
@@ -1072,7 +1074,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.policy = policy,
 			.audit = audit_sink,
 			.audit_userdata = audit,
-			.publish = publish,
+			.publish = cfg->publish,
 			.tls = ca_bundle ? &ic.tls : NULL,
 			.llm_hosts = cfg->llm_hosts,
 			.n_llm_hosts = cfg->n_llm_hosts,
