@@ -252,8 +252,6 @@ static void args_push_rest(struct cmd_parser *p, int from)
 
 int cmd_parse_next(struct cmd_parser *p)
 {
-	int c;
-
 	if (p->done)
 		return 0;
 	opts_build(p->cmd);
@@ -265,7 +263,7 @@ int cmd_parse_next(struct cmd_parser *p)
 	opterr = 0;
 	for (;;) {
 		/* the word getopt reads next (optind 0 is its reset: it starts at 1) */
-		int at = MAX(optind, 1);
+		int at = MAX(optind, 1), c;
 
 		c = getopt_long(p->argc, p->argv, shortopts, longopts, NULL);
 		if (c == 1) {
