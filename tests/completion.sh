@@ -41,6 +41,16 @@ check "bash: --net=a<TAB> (split at =) offers allowlist" \
 	'bash_complete paddock run --net = a | grep -qx allowlist'
 check "bash: no options after the command's first argument" \
 	'[ -z "$(bash_complete paddock run ls --w)" ]'
+check "bash: options after a NAME (stop box --t<TAB>)" \
+	'bash_complete paddock stop box --t | grep -qx -- --time'
+check "bash: the value of an option after a NAME (status a --format <TAB>)" \
+	'bash_complete paddock status a --format "" | grep -qx tmux'
+check "bash: options after exec's NAME" \
+	'bash_complete paddock exec box --i | grep -qx -- --interactive'
+check "bash: none in exec's COMMAND" '[ -z "$(bash_complete paddock exec box ls --i)" ]'
+check "bash: exec's COMMAND is a program" \
+	'bash_complete paddock exec box bas | grep -qx bash'
+check "bash: none after '--'" '[ -z "$(bash_complete paddock stop -- --t)" ]'
 check "bash: completion's argument is the shell" \
 	'bash_complete paddock completion z | grep -qx zsh'
 for c in "${cmds[@]}"; do
@@ -58,6 +68,8 @@ if command -v zsh >/dev/null; then
 			'[ "$(zsh_complete "paddock run --w")" = "run --workspace" ]'
 		check "zsh: --net=a<TAB> completes allowlist" \
 			'[ "$(zsh_complete "paddock run --net=a")" = "run --net=allowlist" ]'
+		check "zsh: an option after a NAME (stop box --ti<TAB>)" \
+			'[ "$(zsh_complete "paddock stop box --ti")" = "stop box --time" ]'
 	else
 		skip "zsh: real completion" "no zsh/zpty"
 	fi

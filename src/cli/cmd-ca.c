@@ -67,35 +67,21 @@ static void ca_print(const struct ca *ca)
 
 static int cmd_ca_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("ca");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("ca"), argc, argv);
 	_cleanup_(ca_freep) struct ca *ca = NULL;
 	_cleanup_free_ char *data = NULL, *err = NULL;
-	const char *action = NULL;
-	int c, r;
+	const char *action;
+	int r;
 
 	/* options may come before or after the action: `paddock ca show --pem` */
 	arg_pem = false;
-	for (int pass = 0; pass < 2; pass++) {
-		while ((c = cmd_getopt(self, argc, argv)) != -1)
-			switch (c) {
-			case ARG_PEM:
-				arg_pem = true;
-				break;
-			case 'h':
-				return 0;
-			default:
-				return -EINVAL;
-			}
-		if (pass == 0) {
-			if (cmd_check_args(self, optind < argc ? 1 : 0) < 0)
-				return -EINVAL;
-			action = argv[optind++];
-		}
-	}
-	if (cmd_check_args(self, argc - optind + 1) < 0)
-		return -EINVAL;
+	r = cmd_parse_args(&p, &arg_pem);
+	if (r <= 0)
+		return r;
+	action = p.args[0];
 	if (!streq(action, "show") && !streq(action, "rotate")) {
-		log_error("ca: unknown action '%s'; usage: paddock ca %s", action, self->usage);
+		log_error("ca: unknown action '%s'; usage: paddock ca %s", action, p.cmd->usage);
 		return -EINVAL;
 	}
 	if (arg_pem && !streq(action, "show")) {

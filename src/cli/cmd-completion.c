@@ -13,8 +13,10 @@
  *   value must follow "="), its help line, and the hint for its value (complete).
  *
  * A hint is "dir", "file", "command" (a program, then its own arguments), "paddock-command",
- * or a list of words. Option parsing stops at the first positional argument (cmd_getopt uses
- * "+"), and every script follows that rule: after it, or after "--", no option is offered.
+ * or a list of words. Options may come anywhere before "--", except in a COMMAND (a command's
+ * command_arg, cmd_parse_next()): the bash script offers them until then, and completes the
+ * COMMAND as a program and its arguments as files. zsh offers them before the first positional
+ * argument of a command that takes a COMMAND, anywhere for the others; fish anywhere.
  *
  * Every string that lands in a script comes from the static tables; the writers still quote
  * each one for its shell (single quotes, with the shell's own escape for a quote), and words
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "completion.h"
 
@@ -181,18 +184,32 @@ static void completion_bash(FILE *f)
 	}
 	fprintf(f, "\t*) REPLY= ;;\n\tesac\n}\n\n");
 
+	/* the positional argument (1-based) where the COMMAND of command $1 starts; 0: none */
+	fprintf(f, "_paddock_command_arg() {\n\tcase $1 in\n");
+	for (const struct paddock_cmd *const *c = paddock_cmds; *c; c++)
+		if ((*c)->command_arg > 0)
+			fprintf(f, "\t%s) REPLY=%d ;;\n", (*c)->name, (*c)->command_arg);
+	fprintf(f, "\t*) REPLY=0 ;;\n\tesac\n}\n\n");
+
 	/* the hint for positional argument number $2 (0-based) of command $1 */
 	fprintf(f, "_paddock_positional() {\n\tcase $1 in\n");
 	for (const struct paddock_cmd *const *c = paddock_cmds; *c; c++) {
 		const char *h = (*c)->complete_args;
+		int k = (*c)->command_arg - 1;
 
 		hint_check(h);
 		fprintf(f, "\t%s) ", (*c)->name);
 		if ((*c)->max_args >= 0)
 			fprintf(f, "(($2 < %d)) || return 1; ", (*c)->max_args);
-		if (h && streq(h, "command"))
-			fprintf(f, "if (($2 == 0)); then REPLY=command; else REPLY=file; fi ;;\n");
-		else {
+		if (k >= 0 || (h && streq(h, "command"))) {
+			/* before the COMMAND, its hint; the COMMAND; then files */
+			k = MAX(k, 0);
+			fprintf(f, "if (($2 < %d)); then REPLY=", k);
+			put_quoted(f, strempty(h), SH_QUOTE);
+			fprintf(f,
+				"; elif (($2 == %d)); then REPLY=command; else REPLY=file; fi ;;\n",
+				k);
+		} else {
 			fprintf(f, "REPLY=");
 			put_quoted(f, strempty(h), SH_QUOTE);
 			fprintf(f, " ;;\n");
@@ -201,7 +218,8 @@ static void completion_bash(FILE *f)
 	fprintf(f, "\t*) return 1 ;;\n\tesac\n}\n\n");
 
 	fprintf(f, "_paddock() {\n"
-		   "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= w i npos=0 dashdash=0 REPLY=\n"
+		   "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= w i npos=0 dashdash=0 incmd=0 "
+		   "REPLY=\n"
 		   "\tCOMPREPLY=()\n"
 		   "\t# --opt=value: COMP_WORDBREAKS splits it into --opt, =, value\n"
 		   "\tif [[ $cur == = ]]; then\n"
@@ -213,11 +231,11 @@ static void completion_bash(FILE *f)
 		   "\tfi\n"
 		   "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 		   "\t\tw=${COMP_WORDS[i]}\n"
-		   "\t\tif ((npos > 0 || dashdash)); then\n"
+		   "\t\tif ((incmd || dashdash)); then\n"
 		   "\t\t\t((npos++))\n"
 		   "\t\telif [[ -n $cmd && $w == -- ]]; then\n"
 		   "\t\t\tdashdash=1\n"
-		   "\t\telif [[ $w == -* ]]; then\n"
+		   "\t\telif [[ $w == -?* ]]; then\n"
 		   "\t\t\tif [[ ${COMP_WORDS[i+1]} == = ]]; then\n"
 		   "\t\t\t\t((i += 2))\n"
 		   "\t\t\telif _paddock_value \"$cmd\" \"$w\"; then\n"
@@ -226,10 +244,13 @@ static void completion_bash(FILE *f)
 		   "\t\telif [[ -z $cmd ]]; then\n"
 		   "\t\t\t_paddock_cmd \"$w\"; cmd=$REPLY\n"
 		   "\t\telse\n"
-		   "\t\t\tnpos=1\n"
+		   "\t\t\t((npos++))\n"
+		   "\t\t\t# options end at the COMMAND (cmd_parse_next)\n"
+		   "\t\t\t_paddock_command_arg \"$cmd\"\n"
+		   "\t\t\t((REPLY > 0 && npos >= REPLY)) && incmd=1\n"
 		   "\t\tfi\n"
 		   "\tdone\n"
-		   "\tif ((npos == 0 && !dashdash)); then\n"
+		   "\tif ((!incmd && !dashdash)); then\n"
 		   "\t\tif [[ $prev == -* ]] && _paddock_value \"$cmd\" \"$prev\"; then\n"
 		   "\t\t\t_paddock_hint \"$cur\" \"$REPLY\"\n"
 		   "\t\t\treturn 0\n"
@@ -324,7 +345,9 @@ static void zsh_cmd_function(FILE *f, const struct paddock_cmd *cmd)
 	const char *h = cmd->complete_args;
 
 	hint_check(h);
-	fprintf(f, "_paddock_%s() {\n\t_arguments -S -A '-*' \\\n", cmd->name);
+	/* -A: no option after the first positional argument, for a command that takes a COMMAND */
+	fprintf(f, "_paddock_%s() {\n\t_arguments -S%s \\\n", cmd->name,
+		cmd->command_arg > 0 ? " -A '-*'" : "");
 	for (const struct paddock_opt *o = cmd->opts; o && o->name; o++)
 		zsh_put_opt(f, o);
 	zsh_put_opt(f, &help_opt);
@@ -499,20 +522,17 @@ int completion_generate(FILE *f, const char *shell)
 
 static int cmd_completion_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("completion");
-	int c, r;
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("completion"), argc, argv);
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		if (c == 'h')
-			return 0;
-		else
-			return -EINVAL;
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
-	r = completion_generate(stdout, argv[optind]);
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
+		return r;
+	r = completion_generate(stdout, p.args[0]);
 	if (r < 0)
 		return log_error_errno(r, "completion: unknown shell '%s'; use bash, zsh or fish",
-				       argv[optind]);
+				       p.args[0]);
 	if (fflush(stdout) != 0)
 		return log_error_errno(errno, "completion: cannot write the script: %m");
 	return 0;

@@ -113,23 +113,15 @@ static void doctor_print_table(const struct feature *f, bool ok)
 
 static int cmd_doctor_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("doctor");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("doctor"), argc, argv);
 	struct feature f[_FEATURE_ID_MAX];
 	bool ok;
-	int c;
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		switch (c) {
-		case ARG_JSON:
-			arg_json = true;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
+	r = cmd_parse_args(&p, &arg_json);
+	if (r <= 0)
+		return r;
 
 	features_probe_all(f);
 	ok = features_default_run_ok(f, _FEATURE_ID_MAX);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 
 static const struct paddock_opt help_opts[] = {
@@ -13,24 +14,22 @@ static const struct paddock_opt help_opts[] = {
 
 static int cmd_help_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("help"), *cmd;
-	int c;
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("help"), argc, argv);
+	const struct paddock_cmd *cmd;
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		if (c == 'h')
-			return 0;
-		else
-			return -EINVAL;
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
-	if (optind == argc) {
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
+		return r;
+	if (p.n_args == 0) {
 		cmd_print_list();
 		return 0;
 	}
-	cmd = cmd_find(argv[optind]);
+	cmd = cmd_find(p.args[0]);
 	if (!cmd)
 		return log_error_errno(ENOENT, "help: unknown command '%s'; run 'paddock help'",
-				       argv[optind]);
+				       p.args[0]);
 	cmd_print_help(cmd);
 	return 0;
 }

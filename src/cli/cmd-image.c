@@ -929,33 +929,13 @@ static int image_rm(const char *name)
 	return 0;
 }
 
-/*
- * Options may come anywhere: `image build NAME --from DIST` as well as `image --json ls`. The
- * table's getopt stops at the first positional argument ('+': `run` needs that), so the
- * positional arguments are collected one at a time between option runs.
- */
-static int parse_all(const struct paddock_cmd *self, int argc, char **argv, char ***ret_pos)
+/* parse_opts() - options anywhere: `image build NAME --from DIST`, `image --json ls` */
+static int parse_opts(struct cmd_parser *p)
 {
 	int c;
 
-	optind = 0;
-	for (;;) {
-		c = cmd_getopt(self, argc, argv);
+	while ((c = cmd_parse_next(p)) > 0)
 		switch (c) {
-		case -1:
-			if (optind >= argc)
-				return 0;
-			if (streq(argv[optind], "--")) {
-				for (int i = optind + 1; i < argc; i++)
-					strv_extend(ret_pos, argv[i]);
-				return 0;
-			}
-			strv_extend(ret_pos, argv[optind]);
-			/* getopt treats argv[0] as the program: restart one further on */
-			argv += optind;
-			argc -= optind;
-			optind = 0; /* 0: full reinit; parsing starts at argv[1] */
-			break;
 		case ARG_FROM:
 			arg_from = optarg;
 			break;
@@ -978,32 +958,27 @@ static int parse_all(const struct paddock_cmd *self, int argc, char **argv, char
 			arg_quiet = true;
 			break;
 		case 'h':
-			return 1;
+			return 0;
 		default:
 			return -EINVAL;
 		}
-	}
+	return c < 0 ? c : 1;
 }
 
 static int cmd_image_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("image");
-	_cleanup_strv_free_ char **pos = NULL;
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("image"), argc, argv);
 	const char *verb;
 	bool build_opts;
 	int r, nargs;
 
-	r = parse_all(self, argc, argv, &pos);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	nargs = (int)strv_length(pos);
-	if (!pos || cmd_check_args(self, nargs) < 0)
-		return -EINVAL;
-	verb = pos[0];
-	nargs--;
-	argv = pos + 1;
-	optind = 0;
-	argc = nargs;
+	r = parse_opts(&p);
+	if (r <= 0)
+		return r;
+	verb = p.args[0];
+	nargs = p.n_args - 1;
+	argv = p.args + 1;
 	build_opts = arg_from || arg_packages || arg_script || arg_mirror || arg_variant;
 	if (streq(verb, "build")) {
 		if (nargs != 1 || arg_json) {
@@ -1011,7 +986,7 @@ static int cmd_image_exec(int argc, char **argv)
 				  "[--packages P,...] [--script FILE]");
 			return -EINVAL;
 		}
-		return image_build(argv[optind]);
+		return image_build(argv[0]);
 	}
 	if (build_opts) {
 		log_error("image %s: --from, --packages, --script, --mirror and --variant are "
@@ -1025,7 +1000,7 @@ static int cmd_image_exec(int argc, char **argv)
 				  "tarball or an OCI/docker archive; '-' for stdin)");
 			return -EINVAL;
 		}
-		return image_import(argv[optind], argv[optind + 1]);
+		return image_import(argv[0], argv[1]);
 	}
 	if (streq(verb, "ls") || streq(verb, "list")) {
 		if (nargs != 0) {
@@ -1040,7 +1015,7 @@ static int cmd_image_exec(int argc, char **argv)
 			return -EINVAL;
 		}
 		r = 0;
-		for (int i = optind; i < argc; i++) {
+		for (int i = 0; i < nargs; i++) {
 			int q = image_rm(argv[i]);
 
 			if (q < 0 && r == 0)

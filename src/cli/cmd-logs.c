@@ -1048,11 +1048,12 @@ static int logs_list(void)
 
 static int cmd_logs_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("logs");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("logs"), argc, argv);
 	_cleanup_free_ char *path = NULL;
 	int c, r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
+	while ((c = cmd_parse_next(&p)) > 0)
 		switch (c) {
 		case 'f':
 			arg_follow = true;
@@ -1079,16 +1080,16 @@ static int cmd_logs_exec(int argc, char **argv)
 		default:
 			return -EINVAL;
 		}
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
-	if (optind == argc) {
+	if (c < 0)
+		return c;
+	if (p.n_args == 0) {
 		if (arg_follow || arg_types || arg_since_set) {
 			log_error("logs: -f, --type and --since need a TARGET");
 			return -EINVAL;
 		}
 		return logs_list();
 	}
-	r = logs_resolve(argv[optind], &path);
+	r = logs_resolve(p.args[0], &path);
 	if (r < 0)
 		return r;
 	r = logs_show(path);

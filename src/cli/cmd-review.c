@@ -190,7 +190,8 @@ static const struct paddock_opt diff_opts[] = {
 
 static int cmd_diff_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("diff");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("diff"), argc, argv);
 	_cleanup_(review_ctx_done) struct review_ctx c = {
 		.lock = -EBADF, .review_fd = -EBADF, .upper_fd = -EBADF, .ws_fd = -EBADF
 	};
@@ -198,31 +199,28 @@ static int cmd_diff_exec(int argc, char **argv)
 	bool patch = false, json = false;
 	int ch, r;
 
-	while ((ch = cmd_getopt(self, argc, argv)) != -1) {
+	while ((ch = cmd_parse_next(&p)) > 0) {
 		if (ch == 'h')
 			return 0;
 		if (ch == OPT_PATCH)
 			patch = true;
 		else if (ch == OPT_JSON)
 			json = true;
-		else
-			return -EINVAL;
 	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
-		return r;
-	r = review_open("diff", argv[optind], false, &c);
+	if (ch < 0)
+		return ch;
+	r = review_open("diff", p.args[0], false, &c);
 	if (r < 0)
 		return r;
 	if (c.review_fd >= 0 && review_pending(c.review_fd) > 0)
 		log_warning("diff: an apply of '%s' was interrupted; 'paddock apply %s' completes "
 			    "it",
-			    argv[optind], argv[optind]);
+			    p.args[0], p.args[0]);
 	if (c.upper_fd >= 0) {
 		r = review_scan(c.upper_fd, c.ws_fd, &l);
 		if (r < 0)
 			return log_error_errno(r, "diff: cannot read the review layer of '%s': %m",
-					       argv[optind]);
+					       p.args[0]);
 	}
 	if (json) {
 		struct json_object *a = json_object_new_array();
@@ -341,7 +339,8 @@ static const struct paddock_opt apply_opts[] = {
 
 static int cmd_apply_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("apply");
+	_cleanup_(cmd_parser_done) struct cmd_parser cl =
+		CMD_PARSER_INIT(cmd_find("apply"), argc, argv);
 	_cleanup_(review_ctx_done) struct review_ctx c = {
 		.lock = -EBADF, .review_fd = -EBADF, .upper_fd = -EBADF, .ws_fd = -EBADF
 	};
@@ -350,19 +349,12 @@ static int cmd_apply_exec(int argc, char **argv)
 	const char *name, *bad = NULL;
 	bool force = false;
 	int64_t start = 0;
-	int ch, r, n;
+	int r, n;
 
-	while ((ch = cmd_getopt(self, argc, argv)) != -1) {
-		if (ch == 'h')
-			return 0;
-		if (ch != 'f')
-			return -EINVAL;
-		force = true;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&cl, &force);
+	if (r <= 0)
 		return r;
-	name = argv[optind];
+	name = cl.args[0];
 	r = review_open("apply", name, true, &c);
 	if (r < 0)
 		return r;
@@ -471,21 +463,17 @@ static const struct paddock_opt discard_opts[] = {
 
 static int cmd_discard_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("discard");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("discard"), argc, argv);
 	_cleanup_(review_ctx_done) struct review_ctx c = {
 		.lock = -EBADF, .review_fd = -EBADF, .upper_fd = -EBADF, .ws_fd = -EBADF
 	};
-	int ch, r;
+	int r;
 
-	while ((ch = cmd_getopt(self, argc, argv)) != -1) {
-		if (ch == 'h')
-			return 0;
-		return -EINVAL;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
 		return r;
-	r = review_open("discard", argv[optind], true, &c);
+	r = review_open("discard", p.args[0], true, &c);
 	if (r < 0)
 		return r;
 	r = review_discard(c.dir);
@@ -493,10 +481,10 @@ static int cmd_discard_exec(int argc, char **argv)
 		return log_error_errno(r,
 				       "discard: an apply of '%s' was interrupted and is half "
 				       "done; complete it first ('paddock apply %s')",
-				       argv[optind], argv[optind]);
+				       p.args[0], p.args[0]);
 	if (r < 0)
 		return log_error_errno(r, "discard: could not empty the review layer of '%s': %m",
-				       argv[optind]);
+				       p.args[0]);
 	return 0;
 }
 

@@ -567,13 +567,14 @@ static int home_sanitize(const char *home_src, const char *home, const struct sa
 
 int run_launch(int argc, char **argv, struct launch_session *sess)
 {
-	const struct paddock_cmd *self = cmd_find("run");
+	_cleanup_(cmd_parser_done) struct cmd_parser cl =
+		CMD_PARSER_INIT(cmd_find("run"), argc, argv);
 	_cleanup_(config_freep) struct paddock_config *cfg = NULL;
 	_cleanup_free_ char *workspace = NULL, *home = NULL, *runtime = NULL, *data_dir = NULL,
 			    *config_dir = NULL, *err = NULL, *review_upper = NULL,
 			    *review_work = NULL;
 	_cleanup_strv_free_ char **private_dirs = NULL, **patterns = NULL, **env_extra = NULL,
-				 **add_hosts = NULL, **publish = NULL, **secret_names = NULL;
+				 **add_hosts = NULL, **secret_names = NULL;
 	struct exposed_secret *secrets = NULL;
 	size_t n_secrets = 0;
 	struct sshagent_opts agent_opts = {};
@@ -605,12 +606,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	if (r < 0)
 		return log_error_errno(r, "%s", err);
 
-	/*
-	 * getopt from the start of @argv: `run --name` parsed its own command line in this
-	 * process before, and getopt would go on from where that stopped, skipping every option
-	 */
-	optind = 0;
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	/* `run --name` parsed this argv before: a new parser starts over (getopt's full reset) */
+	while ((c = cmd_parse_next(&cl)) > 0) {
 		flag = config_option_flag(c);
 		if (flag) {
 			r = config_set_option(cfg, flag, optarg, &err);
@@ -654,7 +651,9 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			if (port_spec_parse(optarg, &ps, &perr) < 0)
 				return log_error_errno(EINVAL, "run: -p '%s': %s", optarg,
 						       perr ? perr : "invalid");
-			strv_extend(&publish, optarg);
+			/* after the config's "publish" (config.c), the same one once */
+			if (!strv_contains(cfg->publish, optarg))
+				strv_extend(&cfg->publish, optarg);
 			break;
 		}
 		case OPT_SECRET:
@@ -692,6 +691,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			return -EINVAL;
 		}
 	}
+	if (c < 0)
+		return c;
 
 	/* the agent's profile: --profile, else the command's name, else the shell */
 	if (arg_profile) {
@@ -706,7 +707,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 				arg_profile, names);
 		}
 	} else
-		prof = profile_for_command(cfg, optind < argc ? argv[optind] : NULL);
+		prof = profile_for_command(cfg, cl.args[0]);
 	log_debug("profile: %s", prof ? prof->name : "none");
 	if (prof) {
 		r = profile_apply(cfg, prof, &err);
@@ -844,8 +845,8 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 	pin.n_volumes = n_volumes;
 
 	/* the command */
-	if (optind < argc)
-		spec.argv = strv_copy(argv + optind);
+	if (cl.n_args > 0)
+		spec.argv = strv_copy(cl.args);
 	else if (prof && prof->command && prof->command[0])
 		spec.argv = strv_copy(prof->command);
 	else {
@@ -1073,7 +1074,7 @@ int run_launch(int argc, char **argv, struct launch_session *sess)
 			.policy = policy,
 			.audit = audit_sink,
 			.audit_userdata = audit,
-			.publish = publish,
+			.publish = cfg->publish,
 			.tls = ca_bundle ? &ic.tls : NULL,
 			.llm_hosts = cfg->llm_hosts,
 			.n_llm_hosts = cfg->n_llm_hosts,
@@ -1174,21 +1175,16 @@ out:
 	return r;
 }
 
-int run_collect_options(const char *verb, int argc, char **argv, char ***ret_opts, char **ret_name,
-			int *ret_optind)
+int run_collect_options(struct cmd_parser *p, char ***ret_opts, char **ret_name)
 {
-	const struct paddock_cmd *self = cmd_find("run");
 	_cleanup_strv_free_ char **opts = NULL;
 	_cleanup_free_ char *name = NULL;
 	int c;
 
-	optind = 0;
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	while ((c = cmd_parse_next(p)) > 0) {
 		switch (c) {
 		case 'h':
-			return 'h';
-		case '?':
-			return -EINVAL;
+			return 0;
 		case OPT_NAME:
 			free(name);
 			name = xstrdup(optarg);
@@ -1208,35 +1204,35 @@ int run_collect_options(const char *verb, int argc, char **argv, char ***ret_opt
 			_cleanup_free_ char *cwd = getcwd(NULL, 0);
 
 			if (!cwd)
-				return log_error_errno(
-					errno, "%s: cannot find the current directory: %m", verb);
+				return log_error_errno(errno,
+						       "%s: cannot find the current directory: %m",
+						       p->cmd->name);
 			strv_push(&opts, xasprintf("%s/%s", cwd, optarg));
 		} else
 			strv_extend(&opts, optarg);
 	}
+	if (c < 0)
+		return c;
 	*ret_opts = opts ? TAKE_PTR(opts) : xcalloc(1, sizeof(char *));
 	*ret_name = TAKE_PTR(name);
-	*ret_optind = optind;
-	return 0;
+	return 1;
 }
 
 static int cmd_run_exec(int argc, char **argv)
 {
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("run"), argc, argv);
 	_cleanup_strv_free_ char **opts = NULL;
 	_cleanup_free_ char *name = NULL;
-	int ind = 0, r;
+	int r;
 
-	r = run_collect_options("run", argc, argv, &opts, &name, &ind);
-	if (r == 'h')
-		return 0;
-	if (r < 0)
+	r = run_collect_options(&p, &opts, &name);
+	if (r <= 0)
 		return r;
-	if (!name) {
-		optind = 0;
+	if (!name)
 		return run_launch(argc, argv, NULL);
-	}
 	/* --name: a persistent sandbox, created and started attached */
-	return sandbox_run_named(name, opts, argv + ind);
+	return sandbox_run_named(name, opts, p.args);
 }
 
 const struct paddock_cmd paddock_cmd_run = {
@@ -1246,6 +1242,7 @@ const struct paddock_cmd paddock_cmd_run = {
 	.opts = paddock_run_opts,
 	.min_args = 0,
 	.max_args = -1,
+	.command_arg = 1,
 	.complete_args = "command",
 	.exec = cmd_run_exec,
 };

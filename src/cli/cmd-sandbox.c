@@ -386,35 +386,26 @@ int sandbox_run_named(const char *name, char **opts, char **cmd)
 	return attach_to("run", name, DEFAULT_DETACH_KEYS);
 }
 
-/* skip_dashdash() - the command after NAME, without the "--" that may separate them */
-static char **skip_dashdash(char **argv)
-{
-	return argv[0] && streq(argv[0], "--") ? argv + 1 : argv;
-}
-
 /* --- create --- */
 
 static int cmd_create_exec(int argc, char **argv)
 {
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("create"), argc, argv);
 	_cleanup_strv_free_ char **opts = NULL;
 	_cleanup_free_ char *name = NULL;
-	int ind = 0, r;
+	int r;
 
-	r = run_collect_options("create", argc, argv, &opts, &name, &ind);
-	if (r == 'h')
-		return 0;
-	if (r < 0)
+	r = run_collect_options(&p, &opts, &name);
+	if (r <= 0)
 		return r;
 	if (name)
 		return log_error_errno(EINVAL, "create: the name is an argument, not --name: "
 					       "'paddock create [OPTIONS] NAME [COMMAND...]'");
-	if (ind >= argc)
-		return log_error_errno(EINVAL, "create: missing NAME; usage: paddock create "
-					       "[OPTIONS] NAME [COMMAND [ARG...]]");
-	r = sandbox_create("create", argv[ind], opts, skip_dashdash(argv + ind + 1));
+	r = sandbox_create("create", p.args[0], opts, p.args + 1);
 	if (r < 0)
 		return r;
-	printf("%s\n", argv[ind]);
+	printf("%s\n", p.args[0]);
 	return 0;
 }
 
@@ -425,6 +416,7 @@ const struct paddock_cmd paddock_cmd_create = {
 	.opts = paddock_run_opts,
 	.min_args = 1,
 	.max_args = -1,
+	.command_arg = 2,
 	.complete_args = "sandbox",
 	.exec = cmd_create_exec,
 };
@@ -440,28 +432,22 @@ static const struct paddock_opt start_opts[] = {
 
 static int cmd_start_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("start");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("start"), argc, argv);
 	const char *keys = DEFAULT_DETACH_KEYS;
 	bool attach = false;
 	int c, r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		switch (c) {
-		case 'h':
+	while ((c = cmd_parse_next(&p)) > 0) {
+		if (c == 'h')
 			return 0;
-		case 'a':
+		if (c == 'a')
 			attach = true;
-			break;
-		case OPT_DETACH_KEYS:
+		else if (c == OPT_DETACH_KEYS)
 			keys = optarg;
-			break;
-		default:
-			return -EINVAL;
-		}
 	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
-		return r;
+	if (c < 0)
+		return c;
 	if (attach) {
 		unsigned char k[8];
 		size_t n;
@@ -472,11 +458,11 @@ static int cmd_start_exec(int argc, char **argv)
 					       "such as 'ctrl-p,ctrl-q'",
 					       keys);
 	}
-	r = sandbox_start("start", argv[optind], skip_dashdash(argv + optind + 1), attach);
+	r = sandbox_start("start", p.args[0], p.args + 1, attach);
 	if (r < 0)
 		return r;
 	if (attach)
-		return attach_to("start", argv[optind], keys);
+		return attach_to("start", p.args[0], keys);
 	return 0;
 }
 
@@ -487,6 +473,7 @@ const struct paddock_cmd paddock_cmd_start = {
 	.opts = start_opts,
 	.min_args = 1,
 	.max_args = -1,
+	.command_arg = 2,
 	.complete_args = "sandbox",
 	.exec = cmd_start_exec,
 };
@@ -501,25 +488,23 @@ static const struct paddock_opt attach_opts[] = {
 
 static int cmd_attach_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("attach");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("attach"), argc, argv);
 	const char *keys = DEFAULT_DETACH_KEYS;
 	_cleanup_free_ char *dir = NULL;
 	int c, r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	while ((c = cmd_parse_next(&p)) > 0) {
 		if (c == 'h')
 			return 0;
-		if (c != OPT_DETACH_KEYS)
-			return -EINVAL;
-		keys = optarg;
+		keys = optarg; /* --detach-keys, its only option */
 	}
-	r = cmd_check_args(self, argc - optind);
+	if (c < 0)
+		return c;
+	r = sandbox_open("attach", p.args[0], &dir);
 	if (r < 0)
 		return r;
-	r = sandbox_open("attach", argv[optind], &dir);
-	if (r < 0)
-		return r;
-	return attach_to("attach", argv[optind], keys);
+	return attach_to("attach", p.args[0], keys);
 }
 
 const struct paddock_cmd paddock_cmd_attach = {
@@ -543,41 +528,37 @@ static const struct paddock_opt exec_opts[] = {
 
 static int cmd_exec_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("exec");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("exec"), argc, argv);
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	bool tty = false, interactive = false;
+	const char *name;
 	int c, r, code = PADDOCK_EXIT_ERROR;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		switch (c) {
-		case 'h':
+	while ((c = cmd_parse_next(&p)) > 0) {
+		if (c == 'h')
 			return 0;
-		case 't':
+		if (c == 't')
 			tty = true;
-			break;
-		case 'i':
+		else if (c == 'i')
 			interactive = true;
-			break;
-		default:
-			return -EINVAL;
-		}
 	}
-	r = cmd_check_args(self, argc - optind);
+	if (c < 0)
+		return c;
+	name = p.args[0];
+	r = sandbox_open("exec", name, &dir);
 	if (r < 0)
 		return r;
-	r = sandbox_open("exec", argv[optind], &dir);
-	if (r < 0)
-		return r;
-	fd = ctl_connect(argv[optind]);
+	fd = ctl_connect(name);
 	if (fd == -ESRCH)
 		return log_error_errno(ESRCH,
 				       "exec: sandbox '%s' is not running; 'paddock start %s' "
 				       "starts it",
-				       argv[optind], argv[optind]);
+				       name, name);
 	if (fd < 0)
-		return log_error_errno(fd, "exec: cannot reach sandbox '%s': %m", argv[optind]);
-	r = ctl_exec(fd, argv[optind], argv + optind + 1, tty, interactive, &code);
+		return log_error_errno(fd, "exec: cannot reach sandbox '%s': %m", name);
+	r = ctl_exec(fd, name, p.args + 1, tty, interactive, &code);
 	if (r < 0 && r != -EREMOTEIO)
 		return r;
 	return code;
@@ -590,6 +571,7 @@ const struct paddock_cmd paddock_cmd_exec = {
 	.opts = exec_opts,
 	.min_args = 2,
 	.max_args = -1,
+	.command_arg = 2,
 	.complete_args = "sandbox",
 	.exec = cmd_exec_exec,
 };
@@ -728,25 +710,23 @@ static const char *agent_of(struct json_object *o)
 
 static int cmd_ls_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("ls");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("ls"), argc, argv);
 	_cleanup_strv_free_ char **names = NULL;
 	struct json_object *all;
 	bool json = false, quiet = false;
 	int c, r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	while ((c = cmd_parse_next(&p)) > 0) {
 		if (c == 'h')
 			return 0;
 		if (c == 'q')
 			quiet = true;
 		else if (c == OPT_JSON)
 			json = true;
-		else
-			return -EINVAL;
 	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
-		return r;
+	if (c < 0)
+		return c;
 	r = sandbox_list(&names);
 	if (r < 0)
 		return log_error_errno(r, "ls: cannot list the sandboxes: %m");
@@ -877,23 +857,21 @@ static int parse_secs(const char *verb, const char *s, int *ret)
 
 static int cmd_stop_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("stop");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("stop"), argc, argv);
 	int c, r, timeout = 5, ret = 0;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	while ((c = cmd_parse_next(&p)) > 0) {
 		if (c == 'h')
 			return 0;
-		if (c != 't')
-			return -EINVAL;
-		r = parse_secs("stop", optarg, &timeout);
+		r = parse_secs("stop", optarg, &timeout); /* -t, its only option */
 		if (r < 0)
 			return r;
 	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
-		return r;
-	for (int i = optind; i < argc; i++) {
-		r = stop_one("stop", argv[i], timeout);
+	if (c < 0)
+		return c;
+	for (int i = 0; i < p.n_args; i++) {
+		r = stop_one("stop", p.args[i], timeout);
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
@@ -915,37 +893,34 @@ const struct paddock_cmd paddock_cmd_stop = {
 
 static int suspend_resume(const char *verb, int argc, char **argv, uint16_t type)
 {
-	const struct paddock_cmd *self = cmd_find(verb);
-	int c, r, ret = 0;
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find(verb), argc, argv);
+	int r, ret = 0;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		if (c == 'h')
-			return 0;
-		return -EINVAL;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
 		return r;
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < p.n_args; i++) {
+		const char *name = p.args[i];
 		_cleanup_free_ char *dir = NULL;
 		_cleanup_close_ int fd = -EBADF;
 		struct json_object *o = NULL, *v;
 
-		r = sandbox_open(verb, argv[i], &dir);
+		r = sandbox_open(verb, name, &dir);
 		if (r >= 0) {
-			fd = ctl_connect(argv[i]);
+			fd = ctl_connect(name);
 			if (fd == -ESRCH)
 				r = log_error_errno(ESRCH, "%s: sandbox '%s' is not running", verb,
-						    argv[i]);
+						    name);
 			else if (fd < 0)
 				r = log_error_errno(fd, "%s: cannot reach sandbox '%s': %m", verb,
-						    argv[i]);
+						    name);
 			else
-				r = ctl_request(fd, argv[i], type, NULL, 0, &o, NULL);
+				r = ctl_request(fd, name, type, NULL, 0, &o, NULL);
 		}
 		if (r >= 0 && type == CTL_SUSPEND && o &&
 		    json_object_object_get_ex(o, "method", &v))
-			log_notice("%s: every process of '%s' is stopped (%s)", verb, argv[i],
+			log_notice("%s: every process of '%s' is stopped (%s)", verb, name,
 				   streq(json_object_get_string(v), "SIGSTOP")
 					   ? "SIGSTOP to each: no cgroup freezer for this sandbox"
 					   : "its cgroup is frozen");
@@ -1064,22 +1039,16 @@ static int rm_one(const char *name, bool force)
 
 static int cmd_rm_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("rm");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("rm"), argc, argv);
 	bool force = false;
-	int c, r, ret = 0;
+	int r, ret = 0;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		if (c == 'h')
-			return 0;
-		if (c != 'f')
-			return -EINVAL;
-		force = true;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&p, &force);
+	if (r <= 0)
 		return r;
-	for (int i = optind; i < argc; i++) {
-		r = rm_one(argv[i], force);
+	for (int i = 0; i < p.n_args; i++) {
+		r = rm_one(p.args[i], force);
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
@@ -1099,26 +1068,22 @@ const struct paddock_cmd paddock_cmd_rm = {
 
 static int cmd_reset_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("reset");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("reset"), argc, argv);
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int lock = -EBADF, dfd = -EBADF;
+	const char *name;
 	bool force = false;
-	int c, r;
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		if (c == 'h')
-			return 0;
-		if (c != 'f')
-			return -EINVAL;
-		force = true;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&p, &force);
+	if (r <= 0)
 		return r;
-	r = sandbox_open("reset", argv[optind], &dir);
+	name = p.args[0];
+	r = sandbox_open("reset", name, &dir);
 	if (r < 0 || !dir)
 		return r < 0 ? r : -ENOENT;
-	lock = lock_stopped("reset", argv[optind], dir, force);
+	lock = lock_stopped("reset", name, dir, force);
 	if (lock < 0)
 		return lock;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1130,26 +1095,24 @@ static int cmd_reset_exec(int argc, char **argv)
 		return log_error_errno(r,
 				       "reset: an apply of '%s' was interrupted and is half done; "
 				       "complete it first ('paddock apply %s')",
-				       argv[optind], argv[optind]);
+				       name, name);
 	if (r < 0)
 		return log_error_errno(r, "reset: could not empty the review layer of '%s': %m",
-				       argv[optind]);
+				       name);
 	r = rm_rf_at(dfd, "home");
 	if (r < 0)
-		return log_error_errno(r, "reset: could not empty the home of '%s': %m",
-				       argv[optind]);
+		return log_error_errno(r, "reset: could not empty the home of '%s': %m", name);
 	/* images: back to the image; the next start gives it a new identity (clone.c) */
 	r = image_clone_reset(dir);
 	if (r < 0)
 		return log_error_errno(r, "reset: could not empty the writable layer of '%s': %m",
-				       argv[optind]);
+				       name);
 	if (mkdirat(dfd, "home", 0700) < 0)
 		return log_error_errno(errno, "reset: could not recreate the home of '%s': %m",
-				       argv[optind]);
+				       name);
 	r = sandbox_state_set(dir, "created", NULL);
 	if (r < 0)
-		return log_error_errno(r, "reset: cannot write the state of '%s': %m",
-				       argv[optind]);
+		return log_error_errno(r, "reset: cannot write the state of '%s': %m", name);
 	return 0;
 }
 
@@ -1168,37 +1131,31 @@ const struct paddock_cmd paddock_cmd_reset = {
 
 static int cmd_port_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("port");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("port"), argc, argv);
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	struct json_object *o = NULL, *v;
 	const char *name, *action = NULL, *spec = NULL;
-	int c, r;
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
-		if (c == 'h')
-			return 0;
-		return -EINVAL;
-	}
-	r = cmd_check_args(self, argc - optind);
-	if (r < 0)
+	r = cmd_parse_args(&p, NULL);
+	if (r <= 0)
 		return r;
-	name = argv[optind];
-	if (optind + 1 < argc) {
-		action = argv[optind + 1];
+	name = p.args[0];
+	if (p.n_args > 1) {
+		action = p.args[1];
 		if (!streq(action, "add") && !streq(action, "rm"))
 			return log_error_errno(EINVAL,
 					       "port: '%s': expected 'add' or 'rm'; usage: paddock "
 					       "port NAME [add|rm] [IP:]HOSTPORT[:PORT]",
 					       action);
-		if (optind + 2 >= argc)
+		if (p.n_args < 3)
 			return log_error_errno(EINVAL,
 					       "port: %s needs a port, e.g. 'paddock port "
 					       "%s %s 8080:3000'",
 					       action, name, action);
-		if (optind + 3 < argc)
-			return log_error_errno(EINVAL, "port: too many arguments");
-		spec = argv[optind + 2];
+		spec = p.args[2];
 	}
 	r = sandbox_open("port", name, &dir);
 	if (r < 0)
@@ -1318,13 +1275,14 @@ static char *status_render(const char *format, char **only)
 
 static int cmd_status_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("status");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("status"), argc, argv);
 	const char *format = "text";
 	bool watch = false;
 	_cleanup_free_ char *last = NULL;
 	int c;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1) {
+	while ((c = cmd_parse_next(&p)) > 0) {
 		switch (c) {
 		case 'h':
 			return 0;
@@ -1345,8 +1303,10 @@ static int cmd_status_exec(int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	if (c < 0)
+		return c;
 	for (;;) {
-		char *now = status_render(format, argv + optind);
+		char *now = status_render(format, p.args);
 
 		if (!now)
 			return log_error_errno(ENOMEM, "status: out of memory");

@@ -220,43 +220,19 @@ static int secret_rm(const char *name)
 	return 0;
 }
 
-/* Options may come before or after the verb: `secret --json ls` and `secret ls --json`. */
-static int parse_opts(const struct paddock_cmd *self, int argc, char **argv)
-{
-	int c;
-
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		switch (c) {
-		case ARG_JSON:
-			arg_json = true;
-			break;
-		case 'h':
-			return 1;
-		default:
-			return -EINVAL;
-		}
-	return 0;
-}
-
 static int cmd_secret_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("secret");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("secret"), argc, argv);
 	const char *verb;
 	int r, nargs;
 
-	r = parse_opts(self, argc, argv);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
-	verb = argv[optind];
-	argc -= optind;
-	argv += optind;
-	optind = 0;
-	r = parse_opts(self, argc, argv);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	nargs = argc - optind;
+	/* options may come before or after the verb: `secret --json ls`, `secret ls --json` */
+	r = cmd_parse_args(&p, &arg_json);
+	if (r <= 0)
+		return r;
+	verb = p.args[0];
+	nargs = p.n_args - 1;
 	if (streq(verb, "set")) {
 		if (nargs > 1) {
 			log_error("secret set: the value is read from standard input, never from "
@@ -269,7 +245,7 @@ static int cmd_secret_exec(int argc, char **argv)
 				  "standard input)");
 			return -EINVAL;
 		}
-		return secret_set(argv[optind]);
+		return secret_set(p.args[1]);
 	}
 	if (streq(verb, "ls") || streq(verb, "list")) {
 		if (nargs != 0) {
@@ -283,7 +259,7 @@ static int cmd_secret_exec(int argc, char **argv)
 			log_error("secret rm: usage: paddock secret rm NAME");
 			return -EINVAL;
 		}
-		return secret_rm(argv[optind]);
+		return secret_rm(p.args[1]);
 	}
 	log_error("secret: unknown action '%s'; expected set, ls or rm", verb);
 	return -EINVAL;

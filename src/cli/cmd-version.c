@@ -94,23 +94,15 @@ static void version_print_text(const struct utsname *u, const struct feature *f)
 
 static int cmd_version_exec(int argc, char **argv)
 {
-	const struct paddock_cmd *self = cmd_find("version");
+	_cleanup_(cmd_parser_done) struct cmd_parser p =
+		CMD_PARSER_INIT(cmd_find("version"), argc, argv);
 	struct feature f[_FEATURE_ID_MAX];
 	struct utsname u;
-	int c;
+	int r;
 
-	while ((c = cmd_getopt(self, argc, argv)) != -1)
-		switch (c) {
-		case ARG_JSON:
-			arg_json = true;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	if (cmd_check_args(self, argc - optind) < 0)
-		return -EINVAL;
+	r = cmd_parse_args(&p, &arg_json);
+	if (r <= 0)
+		return r;
 
 	if (uname(&u) < 0)
 		return log_error_errno(errno, "version: uname failed: %m");

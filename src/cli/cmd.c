@@ -7,6 +7,12 @@
  * a script that works today keeps working when a command is added. The generic parts of the
  * command line (help, arity, unknown options) are handled here so every command reports them
  * the same way.
+ *
+ * Options may come anywhere before "--" (`paddock stop NAME -t 0`, as GNU getopt and podman
+ * allow), except in a COMMAND: for `run CMD...`, `create NAME CMD...`, `start NAME -- CMD...`
+ * and `exec NAME CMD...` parsing stops at the command's first word (command_arg), so the
+ * command's own options stay its own. cmd_parse_next() reads argv without reordering it and
+ * hands the positional arguments back in a separate array. docs/design/cli-options.md
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,71 +141,94 @@ static size_t opts_count(const struct paddock_opt *o)
 	return n;
 }
 
-int cmd_getopt(const struct paddock_cmd *cmd, int argc, char **argv)
+/*
+ * getopt_long's arrays for @cmd, built once per command (the option table is static data).
+ * The short options start with '-': every positional argument is returned in order (as 1), so
+ * cmd_parse_next() decides where options end; unlike getopt's default, POSIXLY_CORRECT does
+ * not change that, and argv is never reordered.
+ */
+static const struct paddock_cmd *built_for;
+static struct option *longopts;
+static char *shortopts;
+
+static void opts_build(const struct paddock_cmd *cmd)
 {
-	/* built once per command: the option table is static data */
-	static const struct paddock_cmd *built_for;
-	static struct option *longopts;
-	static char *shortopts;
 	size_t n = opts_count(cmd->opts), i;
-	int c;
+	char *s;
 
-	if (built_for != cmd) {
-		char *s;
+	if (built_for == cmd)
+		return;
+	free(longopts);
+	free(shortopts);
+	longopts = xcalloc(n + 2, sizeof(struct option));
+	shortopts = xcalloc(3 * n + 4, 1);
+	s = shortopts;
+	*s++ = '-'; /* positional arguments in order */
+	*s++ = ':'; /* a missing value is ':', not '?' */
+	for (i = 0; i < n; i++) {
+		const struct paddock_opt *o = &cmd->opts[i];
 
-		free(longopts);
-		free(shortopts);
-		longopts = xcalloc(n + 2, sizeof(struct option));
-		shortopts = xcalloc(3 * n + 4, 1);
-		s = shortopts;
-		*s++ = '+'; /* stop at the first positional argument: CMD... follows */
-		*s++ = ':';
-		for (i = 0; i < n; i++) {
-			const struct paddock_opt *o = &cmd->opts[i];
-
-			longopts[i].name = o->name;
-			longopts[i].has_arg =
-				o->arg ? (o->optional_arg ? optional_argument : required_argument)
-				       : no_argument;
-			longopts[i].val = o->id;
-			if (o->short_name) {
-				*s++ = (char)o->short_name;
-				if (o->arg)
-					*s++ = ':';
-				if (o->arg && o->optional_arg)
-					*s++ = ':';
-			}
+		longopts[i].name = o->name;
+		longopts[i].has_arg =
+			o->arg ? (o->optional_arg ? optional_argument : required_argument)
+			       : no_argument;
+		longopts[i].val = o->id;
+		if (o->short_name) {
+			*s++ = (char)o->short_name;
+			if (o->arg)
+				*s++ = ':';
+			if (o->arg && o->optional_arg)
+				*s++ = ':';
 		}
-		longopts[n].name = "help";
-		longopts[n].val = 'h';
-		*s++ = 'h';
-		built_for = cmd;
 	}
-
-	opterr = 0;
-	c = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (c == 'h') {
-		cmd_print_help(cmd);
-		return 'h';
-	}
-	if (c == '?') {
-		if (optopt && optopt < OPT_LONG_BASE && optopt != '?')
-			log_error("%s: unknown option '-%c'; see 'paddock %s --help'", cmd->name,
-				  optopt, cmd->name);
-		else
-			log_error("%s: unknown option '%s'; see 'paddock %s --help'", cmd->name,
-				  argv[optind - 1], cmd->name);
-		return '?';
-	}
-	if (c == ':') {
-		log_error("%s: option '%s' needs a value; see 'paddock %s --help'", cmd->name,
-			  argv[optind - 1], cmd->name);
-		return '?';
-	}
-	return c;
+	longopts[n].name = "help";
+	longopts[n].val = 'h';
+	*s++ = 'h';
+	built_for = cmd;
 }
 
-int cmd_check_args(const struct paddock_cmd *cmd, int nargs)
+/* long_matches() - how many long options (--help too) @word ("--pre[=v]") abbreviates */
+static size_t long_matches(const char *word)
+{
+	size_t len = strcspn(word + 2, "="), n = 0;
+
+	for (const struct option *o = longopts; o->name; o++)
+		if (strncmp(o->name, word + 2, len) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * opt_error() - log why getopt refused an option (@c is '?' or ':'). @word is the word getopt
+ * was reading: a long option, or a cluster of short ones ("-ft"), whose culprit is optopt.
+ */
+static int opt_error(const struct paddock_cmd *cmd, const char *word, int c)
+{
+	const char *name = cmd->name;
+	bool is_long = strncmp(word, "--", 2) == 0;
+
+	if (c == ':' && is_long)
+		log_error("%s: option '%s' needs a value; see 'paddock %s --help'", name, word,
+			  name);
+	else if (c == ':')
+		log_error("%s: option '-%c' needs a value; see 'paddock %s --help'", name, optopt,
+			  name);
+	else if (!is_long)
+		log_error("%s: unknown option '-%c'; see 'paddock %s --help'", name, optopt, name);
+	else if (optopt)
+		/* getopt names a known long option that takes no value but was given one */
+		log_error("%s: option '%.*s' takes no value; see 'paddock %s --help'", name,
+			  (int)strcspn(word, "="), word, name);
+	else if (long_matches(word) > 1)
+		log_error("%s: option '%s' is ambiguous (it abbreviates several); see 'paddock "
+			  "%s --help'",
+			  name, word, name);
+	else
+		log_error("%s: unknown option '%s'; see 'paddock %s --help'", name, word, name);
+	return -EINVAL;
+}
+
+static int cmd_check_args(const struct paddock_cmd *cmd, int nargs)
 {
 	if (nargs < cmd->min_args) {
 		log_error("%s: missing argument; usage: paddock %s %s", cmd->name, cmd->name,
@@ -212,4 +241,75 @@ int cmd_check_args(const struct paddock_cmd *cmd, int nargs)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* args_push_rest() - argv[from...] to the positional arguments, as they are */
+static void args_push_rest(struct cmd_parser *p, int from)
+{
+	for (int i = from; i < p->argc; i++)
+		p->args[p->n_args++] = p->argv[i];
+}
+
+int cmd_parse_next(struct cmd_parser *p)
+{
+	if (p->done)
+		return 0;
+	opts_build(p->cmd);
+	if (!p->args) {
+		p->args = xcalloc((size_t)MAX(p->argc, 0) + 1, sizeof(char *));
+		p->n_args = 0;
+		optind = 0; /* 0: getopt's full reset, whatever parsed before in this process */
+	}
+	opterr = 0;
+	for (;;) {
+		/* the word getopt reads next (optind 0 is its reset: it starts at 1) */
+		int at = MAX(optind, 1), c;
+
+		c = getopt_long(p->argc, p->argv, shortopts, longopts, NULL);
+		if (c == 1) {
+			p->args[p->n_args++] = optarg;
+			/* the COMMAND: what follows is its own, options included */
+			if (p->cmd->command_arg > 0 && p->n_args == p->cmd->command_arg) {
+				args_push_rest(p, optind);
+				break;
+			}
+			continue;
+		}
+		if (c == -1) {
+			/* the end, or "--": the words after it are positional */
+			args_push_rest(p, optind);
+			break;
+		}
+		if (c == 'h') {
+			cmd_print_help(p->cmd);
+			return 'h';
+		}
+		if (c == '?' || c == ':')
+			return opt_error(p->cmd, p->argv[at], c);
+		return c;
+	}
+	p->done = true;
+	return cmd_check_args(p->cmd, p->n_args);
+}
+
+void cmd_parser_done(struct cmd_parser *p)
+{
+	free(p->args);
+	p->args = NULL;
+	p->n_args = 0;
+}
+
+int cmd_parse_args(struct cmd_parser *p, bool *ret_flag)
+{
+	int c;
+
+	while ((c = cmd_parse_next(p)) > 0) {
+		if (c == 'h')
+			return 0;
+		/* the one flag of the table */
+		PADDOCK_ASSERT(ret_flag && p->cmd->opts[0].name && !p->cmd->opts[1].name &&
+			       !p->cmd->opts[0].arg);
+		*ret_flag = true;
+	}
+	return c < 0 ? c : 1;
 }

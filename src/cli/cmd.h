@@ -38,6 +38,13 @@ struct paddock_cmd {
 	const struct paddock_opt *opts; /* terminated by an entry with name == NULL */
 	int min_args, max_args;         /* positional arguments; max -1 = unbounded */
 	/*
+	 * Where a COMMAND starts: positional argument number command_arg (1-based) and every
+	 * word after it are the command's own, so option parsing stops there (`run CMD...`,
+	 * `exec NAME CMD...`, as podman). 0 when the command takes none: options may then come
+	 * anywhere before "--" (`stop NAME -t 0`). docs/design/cli-options.md
+	 */
+	int command_arg;
+	/*
 	 * Completion hint for the positional arguments: "dir", "file", "command" (a program,
 	 * then files for its arguments), "paddock-command" (a name from paddock_cmds[]), or a
 	 * space-separated word list; NULL for none.
@@ -63,14 +70,51 @@ void cmd_print_help(const struct paddock_cmd *cmd);
 void cmd_print_list(void);
 
 /*
- * cmd_getopt() - getopt_long over @cmd's option table. Handles --help itself (prints help,
- * returns 'h' to let the caller exit 0). Unknown options print a message naming the option and
- * return '?'. Returns -1 when done, as getopt_long.
+ * struct cmd_parser - one command line being parsed (cmd_parse_next())
+ * @cmd, @argc, @argv: the command and its argv (argv[0] = the command's name); borrowed, and
+ *	never reordered, so a command may parse the same argv twice
+ * @args, @n_args: once cmd_parse_next() returned 0, the positional arguments in order
+ *	(NULL-terminated; the strings are @argv's): every word that is neither an option nor
+ *	an option's value, the words after "--", and from command_arg on the COMMAND with its
+ *	arguments exactly as given
  */
-int cmd_getopt(const struct paddock_cmd *cmd, int argc, char **argv);
+struct cmd_parser {
+	const struct paddock_cmd *cmd;
+	int argc;
+	char **argv;
+	char **args;
+	int n_args;
+	bool done; /* private */
+};
 
-/* cmd_check_args() - arity check of the positional arguments left after option parsing */
-int cmd_check_args(const struct paddock_cmd *cmd, int nargs);
+#define CMD_PARSER_INIT(c, ac, av)                                                                 \
+	{                                                                                          \
+		.cmd = (c), .argc = (ac), .argv = (av)                                             \
+	}
+
+/*
+ * cmd_parse_next() - the next option of @p's command line
+ *
+ * Options may come before, between and after the positional arguments, up to "--" or up to
+ * the command's COMMAND (struct paddock_cmd.command_arg). The option's value, if any, is in
+ * optarg as with getopt. --help prints the command's help and is returned as 'h' (the
+ * command then returns 0). An unknown option, a missing or unexpected value and a wrong
+ * number of positional arguments are logged, naming the command and the option.
+ *
+ * Return: an option's id (> 0, from the command's table), 0 when the command line is
+ * parsed (@p->args ready), or -EINVAL after logging.
+ */
+int cmd_parse_next(struct cmd_parser *p);
+
+/* cmd_parser_done() - free @p->args (for _cleanup_) */
+void cmd_parser_done(struct cmd_parser *p);
+
+/*
+ * cmd_parse_args() - parse the command line of a command whose only option (besides --help) is
+ * one flag, or none: @ret_flag is set to true when the flag is given (NULL when there is none).
+ * Return: 1 to go on (@p->args ready), 0 after --help, or -EINVAL after logging.
+ */
+int cmd_parse_args(struct cmd_parser *p, bool *ret_flag);
 
 /* Option ids for long-only options start here so they never collide with characters */
 #define OPT_LONG_BASE 0x1000

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+struct cmd_parser;
+
 /*
  * struct launch_session - what a session supervisor (paddock start) needs beyond the options
  */
@@ -27,14 +29,13 @@ struct launch_session {
 int run_launch(int argc, char **argv, struct launch_session *sess);
 
 /*
- * run_collect_options() - parse `run` options in @argv without acting on them: the persisted
- * form of each (canonical "--long" names, values as separate words) in @ret_opts, except
- * --name (in @ret_name), --tty/--interactive/--keep-log (meaningless for a named sandbox).
- * @ret_optind: the index of the first positional argument.
- * Return: 0, 'h' when --help was printed, or -errno after logging.
+ * run_collect_options() - parse `run`'s options (the table `create` shares) in @p without
+ * acting on them: the persisted form of each (canonical "--long" names, values as separate
+ * words) in @ret_opts, except --name (in @ret_name), --tty/--interactive/--keep-log
+ * (meaningless for a named sandbox). The positional arguments are then in @p->args.
+ * Return: 1 to go on, 0 after --help, or -errno after logging.
  */
-int run_collect_options(const char *verb, int argc, char **argv, char ***ret_opts, char **ret_name,
-			int *ret_optind);
+int run_collect_options(struct cmd_parser *p, char ***ret_opts, char **ret_name);
 
 /*
  * sandbox_run_named() - `run --name NAME [OPTS] CMD`: create NAME with @opts and @cmd, start

@@ -44,6 +44,7 @@
 #include "config.h"
 #include "json-strict.h"
 #include "paths.h"
+#include "supervisor/ports.h"
 
 #define PIDS_MAX     UINT64_C(4194304) /* PID_MAX_LIMIT */
 #define CPUS_MAX     4096.0
@@ -69,6 +70,7 @@ enum {
 	KEY_LLM_HOSTS = 1 << 16,
 	KEY_PROFILES = 1 << 17,
 	KEY_AUDIT = 1 << 18,
+	KEY_PUBLISH = 1 << 19,
 };
 
 /*
@@ -209,6 +211,7 @@ static void config_done(struct paddock_config *c)
 	free(c->volumes);
 	free(c->hostname);
 	strv_free(c->protect);
+	strv_free(c->publish);
 	for (size_t i = 0; i < c->n_inspect; i++)
 		host_rule_done(&c->inspect[i]);
 	free(c->inspect);
@@ -1088,6 +1091,25 @@ static int key_strv(struct ctx *x, const char *key, struct json_object *o, char 
 	return 0;
 }
 
+/* check_publish() - a "publish" entry: what -p accepts, checked by the same parser */
+static int check_publish(struct ctx *x, const char *key, const char *v)
+{
+	_cleanup_free_ char *q = quote(v, strlen(v)), *why = NULL;
+	struct port_spec spec;
+
+	if (port_spec_parse(v, &spec, &why) < 0)
+		return ctx_error(x, key,
+				 "invalid port forward %s: %s; expected [IP:]HOSTPORT[:PORT] as "
+				 "for -p",
+				 q, why ? why : "invalid");
+	return 0;
+}
+
+static int key_publish(struct ctx *x, struct layer *l, const char *key, struct json_object *o)
+{
+	return key_strv(x, key, o, &l->v.publish, check_publish);
+}
+
 static int check_host_rule(struct ctx *x, const char *key, const char *v)
 {
 	struct host_rule h;
@@ -1556,7 +1578,9 @@ static const struct key_def keys[] = {
 	{ "hostname", KEY_HOSTNAME, false, key_hostname },
 	{ "protect", KEY_PROTECT, true, key_protect },
 	{ "secrets", KEY_SECRETS, true, key_secrets },
-	{ "publish", 0, false, NULL },
+	{ "publish", KEY_PUBLISH, false, key_publish,
+	  "cannot be set by a project config: a published port listens on the host (and on the "
+	  "network with an IP); use -p or your own config" },
 	{ "profiles", KEY_PROFILES, false, key_profiles,
 	  "cannot be set by a project config: a profile adds hosts and exposes secrets; define "
 	  "it in your own config" },
@@ -1654,6 +1678,9 @@ static void merge_trusted(struct paddock_config *c, struct layer *l)
 	}
 	STRV_FOREACH (p, l->v.protect)
 		protect_add(&c->protect, *p);
+	STRV_FOREACH (p, l->v.publish)
+		if (!strv_contains(c->publish, *p))
+			strv_extend(&c->publish, *p);
 	for (size_t i = 0; i < l->v.n_inspect; i++)
 		rules_add(&c->inspect, &c->n_inspect, &l->v.inspect[i]);
 	for (size_t i = 0; i < l->v.n_splice; i++)
@@ -2206,6 +2233,7 @@ char *config_to_json(const struct paddock_config *c)
 	(void)json_object_object_add(o, "hostname",
 				     c->hostname ? json_object_new_string(c->hostname) : NULL);
 	(void)json_object_object_add(o, "protect", strv_to_json(c->protect));
+	(void)json_object_object_add(o, "publish", strv_to_json(c->publish));
 	(void)json_object_object_add(o, "inspect", rules_to_json(c->inspect, c->n_inspect, -1));
 	(void)json_object_object_add(o, "splice", rules_to_json(c->splice, c->n_splice, -1));
 	(void)json_object_object_add(o, "llm_hosts",

@@ -129,6 +129,8 @@ bool config_profile_name_is_valid(const char *s);
  * @hostname: hostname inside, or NULL for the default
  * @protect: workspace-relative paths protected in addition to the built-in list; a trailing
  *           '*' in the last component is a prefix glob
+ * @publish: host ports forwarded into the sandbox, as -p writes them ("[IP:]HOSTPORT[:PORT]"),
+ *           checked by port_spec_parse(); appended, duplicates dropped; trusted layers only
  * @inspect: hosts whose TLS the proxy terminates even without a bound secret (a project may
  *           add to it: inspecting narrows what passes unseen)
  * @splice: hosts whose TLS the proxy never terminates (pinned clients); wins over @inspect
@@ -158,6 +160,7 @@ struct paddock_config {
 	double cpus;
 	char *hostname;
 	char **protect;
+	char **publish;
 	struct host_rule *inspect;
 	size_t n_inspect;
 	struct host_rule *splice;

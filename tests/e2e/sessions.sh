@@ -214,6 +214,41 @@ if [ "$got" = served-from-the-workspace ]; then t_ok "run -p reaches a server bo
 kill -TERM $rpid 2>/dev/null; wait $rpid 2>/dev/null
 if curl -s -m 1 "http://127.0.0.1:$((HP + 2))/" >/dev/null; then t_fail "the forward ends with the run"; else t_ok "the forward ends with the run"; fi
 
+# "publish" in the user's config forwards like -p; a project's .paddock.json may not ask for it
+echo '{"publish": ["'$((HP + 3))':8003"]}' > "$T_TMP/publish.json"
+(cd "$WS" && exec "$P" --config "$T_TMP/publish.json" run --net none -- python3 -m http.server 8003 --bind 127.0.0.1 >/dev/null 2>&1 </dev/null) &
+rpid=$!
+got=""
+for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$((HP + 3))/index.txt") && [ -n "$got" ] && break; sleep 0.1; done
+if [ "$got" = served-from-the-workspace ]; then t_ok "config \"publish\" forwards a host port"; else t_fail "config \"publish\" forwards a host port" "got '$got'"; fi
+kill -TERM $rpid 2>/dev/null; wait $rpid 2>/dev/null
+PWS=$(t_ws publish-project)
+echo '{"publish": ["'$((HP + 4))':8004"]}' > "$PWS/.paddock.json"
+t_run "$PWS" -- true
+t_expect "a project config cannot publish a port" 125 "key 'publish': cannot be set by a project config"
+
+# --- options after NAME (cmd_parse_next); a COMMAND's own options stay its own ---
+OUT=$(cd "$WS" && "$P" create "$S-f" --net none -- sh -c 'trap "" TERM; sleep 1000' 2>&1); RC=$?
+t_expect "create NAME --net none (an option after NAME)" 0 "^$S-f\$"
+OUT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["options"])' \
+  "${XDG_DATA_HOME:-/var/lib}/paddock/sandboxes/$S-f/config.json" 2>&1); RC=$?
+t_expect "... and the option was taken as one" 0 "'--net', 'none'"
+OUT=$("$P" start "$S-f" 2>&1 && "$P" exec "$S-f" echo -t --net 2>&1); RC=$?
+t_expect "exec NAME CMD -t --net: the command's words are its own" 0 "^-t --net$"
+OUT=$("$P" exec "$S-f" -i echo after-name </dev/null 2>&1); RC=$?
+t_expect "exec NAME -i CMD: an option after NAME" 0 "^after-name$"
+OUT=$("$P" stop "$S-f" --foo 2>&1); RC=$?
+t_expect "stop NAME --foo names the option and the command" 125 "stop: unknown option '--foo'; see 'paddock stop --help'"
+t0=$(date +%s%N)
+OUT=$("$P" stop "$S-f" -t 0 2>&1); RC=$?
+t1=$(date +%s%N)
+t_expect "stop NAME -t 0 (an option after NAME)" 0
+if [ $(((t1 - t0) / 1000000)) -lt 4000 ]; then t_ok "... took -t 0: SIGKILL at once ($(((t1 - t0) / 1000000)) ms)"; else t_fail "stop NAME -t 0 took -t 0" "$(((t1 - t0) / 1000000)) ms"; fi
+OUT=$(state "$S-f"); RC=$?
+t_expect "... and it is stopped" 0 "^stopped"
+OUT=$("$P" rm "$S-f" -f 2>&1); RC=$?
+t_expect "rm NAME -f" 0 "^$S-f\$"
+
 # --- run --name ---
 OUT=$(cd "$WS" && "$P" run --name "$S-d" -- sh -c 'echo named-run; exit 4' 2>&1 </dev/null); RC=$?
 t_expect "run --name creates, starts and attaches" 4 "named-run"

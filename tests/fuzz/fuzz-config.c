@@ -39,6 +39,8 @@ static void check_narrowed(const struct paddock_config *before, const struct pad
 	STRV_FOREACH (p, before->protect)
 		PADDOCK_ASSERT(strv_contains(c->protect, *p));
 	PADDOCK_ASSERT(c->n_env == before->n_env && c->n_volumes == before->n_volumes);
+	/* a published port listens on the host: never a project's to add */
+	PADDOCK_ASSERT(strv_length(c->publish) == strv_length(before->publish));
 	PADDOCK_ASSERT(streq(c->image, before->image));
 	/* secrets: only removed, or their hosts narrowed; nothing else about them changes */
 	PADDOCK_ASSERT(c->n_secrets <= before->n_secrets);

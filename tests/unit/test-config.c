@@ -200,20 +200,47 @@ TEST(every_key_invalid_names_file_key_reason)
 	ASSERT_LOAD_FAILS(false, "{\"protect\": \"a\"}", "key 'protect'");
 }
 
-TEST(unknown_and_unsupported_keys)
+TEST(unknown_keys)
 {
-	static const char *const unsupported[] = { "publish" };
-
 	ASSERT_LOAD_FAILS(false, "{\"nett\": \"none\"}", "/u/config.json: key 'nett': unknown key");
-	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
-		_cleanup_free_ char *j = xasprintf("{\"%s\": {}}", unsupported[i]);
-		_cleanup_free_ char *m =
-			xasprintf("/u/config.json: key '%s': %s is not supported by "
-				  "this version of paddock yet",
-				  unsupported[i], unsupported[i]);
+}
 
-		ASSERT_LOAD_FAILS(false, j, m);
-	}
+/* "publish": what -p accepts, checked by port_spec_parse(); the user's config only */
+TEST(publish)
+{
+	_cleanup_(config_freep) struct paddock_config *c = config_new();
+	_cleanup_free_ char *e = NULL;
+
+	ASSERT_NULL(c->publish);
+	ASSERT_LOAD_OK(c, "{\"publish\": [\"8080:3000\", \"127.0.0.1:9000\", \"[::1]:5000:5000\","
+			  " \"0.0.0.0::22/tcp\"]}");
+	ASSERT_EQ(strv_length(c->publish), 4);
+	ASSERT_STREQ(c->publish[0], "8080:3000");
+	ASSERT_STREQ(c->publish[3], "0.0.0.0::22/tcp");
+	/* a later file appends; the same forward twice is one */
+	ASSERT_LOAD_OK(c, "{\"publish\": [\"8080:3000\", \"4000\"]}");
+	ASSERT_EQ(strv_length(c->publish), 5);
+	ASSERT_STREQ(c->publish[4], "4000");
+
+	ASSERT_LOAD_FAILS(false, "{\"publish\": [\"8080:3000\", \"x:1\"]}",
+			  "/u/config.json: key 'publish[1]': invalid port forward 'x:1'",
+			  "expected [IP:]HOSTPORT[:PORT] as for -p");
+	ASSERT_LOAD_FAILS(false, "{\"publish\": [\"70000\"]}", "key 'publish[0]': invalid port");
+	ASSERT_LOAD_FAILS(false, "{\"publish\": [\"\"]}", "key 'publish[0]': an empty string");
+	ASSERT_LOAD_FAILS(
+		false, "{\"publish\": \"8080\"}",
+		"/u/config.json: key 'publish': expected an array of strings, got a string");
+	ASSERT_LOAD_FAILS(false, "{\"publish\": [8080]}", "key 'publish[0]': expected a string");
+	/* a failed file changes nothing */
+	ASSERT_EQ(strv_length(c->publish), 5);
+
+	/* a host port is an exposure on the host: a project config may not ask for one */
+	ASSERT_ERR(load_project(c, "{\"publish\": [\"8080:3000\"]}", &e), EINVAL);
+	ASSERT_NOT_NULL(strstr(e, "/w/.paddock.json: key 'publish': cannot be set by a project "
+				  "config: a published port listens on the host"));
+	ASSERT_ERR(load_project(c, "{\"publish\": []}", &e), EINVAL);
+	ASSERT_EQ(strv_length(c->publish), 5);
+	ASSERT_NULL(c->project_file);
 }
 
 TEST(json_syntax_errors)
@@ -734,7 +761,6 @@ TEST(project_widening_refused)
 	static const char *const refused[] = {
 		"{\"image\": \"host\"}", "{\"env\": {\"A\": \"1\"}}",    "{\"env\": []}",
 		"{\"volumes\": []}",     "{\"volumes\": [\"/:/host\"]}", "{\"hostname\": \"x\"}",
-		"{\"publish\": []}",
 	};
 	_cleanup_(config_freep) struct paddock_config *c = config_new();
 	_cleanup_free_ char *e = NULL;
