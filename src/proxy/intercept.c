@@ -6,9 +6,10 @@
  * conn.c decided to terminate (SNI names the target H, the policy allowed it, a secret is
  * bound to H or an `inspect` rule names it, no `splice` rule does) and dialled exactly the
  * address the policy checked. Here the connection becomes two TLS sessions, each a
- * bufferevent_openssl (libevent) that owns its socket and its SSL:
+ * tlsio side (tlsio.h: a socket the connection keeps, its SSL, an input and an output
+ * evbuffer):
  *
- *   sandbox client <-TLS: leaf for H (mint.h)-> c->client    c->upstream <-TLS: verified-> H
+ *   sandbox client <-TLS: leaf for H (mint.h)-> icpt->cl    icpt->up <-TLS: verified-> H
  *
  * The client's ClientHello was already read by the peek (conn->buf); a small BIO filter in
  * front of the client socket hands those bytes to OpenSSL first. Both handshakes run at once.
@@ -42,7 +43,6 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
@@ -62,6 +62,7 @@
 #include "proxy/inject.h"
 #include "proxy/proxy-internal.h"
 #include "proxy/redact.h"
+#include "proxy/tlsio.h"
 #include "tls/mint.h"
 #include "tls/tls.h"
 
@@ -69,7 +70,7 @@
 #define ICPT_METHOD_MAX 32u
 #define ICPT_REASON_MAX 192u
 #define ICPT_QUEUE_MAX  (H1_PIPELINE_MAX + 1u)
-#define ICPT_PIECE      (16u * 1024u) /* bytes handed to the engine at once: a TLS record */
+#define ICPT_PIECE      (64u * 1024u) /* bytes handed to the engine at once */
 #define ICPT_HOLD_MS    100u /* a paused stream gets the bytes held back for redaction after */
 
 /* A request sent upstream, waiting for its answer */
@@ -83,6 +84,7 @@ struct icpt_req {
 /*
  * struct icpt - the state of one terminated connection
  * @h1: the HTTP/1.1 engine, both directions
+ * @cl, @up: the client's and the upstream's TLS (tlsio.h)
  * @client_ready, @upstream_ready: the handshakes are done
  * @req_wait: the request side said H1_EV_WAIT: feed it again after a response head
  * @kick_req: feed the request side once the response side is done with its bytes
@@ -105,6 +107,7 @@ struct icpt_req {
  */
 struct icpt {
 	struct h1_conn *h1;
+	struct tlsio *cl, *up;
 	bool client_ready, upstream_ready;
 	bool req_wait, kick_req;
 	bool refusing;
@@ -217,7 +220,7 @@ static BIO_METHOD *prefix_method(void)
 
 /*
  * Give @ssl the client socket @fd, with @len bytes of @buf (taken) read before it. The write
- * side is the plain socket BIO, which bufferevent_openssl_socket_new() recognises as @fd.
+ * side is the plain socket BIO.
  */
 static int icpt_set_client_bio(SSL *ssl, int fd, uint8_t *buf, size_t len)
 {
@@ -318,10 +321,10 @@ static void icpt_idle_arm(struct conn *c)
 /* Stop reading both sides: the connection is on its way out */
 static void icpt_stop_reading(struct conn *c)
 {
-	if (c->client)
-		(void)bufferevent_disable(c->client, EV_READ);
-	if (c->upstream)
-		(void)bufferevent_disable(c->upstream, EV_READ);
+	if (c->icpt->cl)
+		tlsio_read(c->icpt->cl, false);
+	if (c->icpt->up)
+		tlsio_read(c->icpt->up, false);
 }
 
 static void icpt_fail(struct conn *c, const char *error)
@@ -344,7 +347,7 @@ static void icpt_respond(struct conn *c, int status, const char *reason)
 			   : status == 504 ? "Gateway Timeout"
 					   : "Bad Gateway";
 
-	(void)evbuffer_add_printf(bufferevent_get_output(c->client),
+	(void)evbuffer_add_printf(tlsio_output(c->icpt->cl),
 				  "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 				  "Content-Length: %zu\r\nConnection: close\r\n\r\npaddock: %s\n",
 				  status, text, strlen(reason) + 10, reason);
@@ -366,7 +369,7 @@ static void icpt_refuse(struct conn *c, int status, const char *reason)
 	t->refusing = true;
 	t->refuse_status = status;
 	(void)snprintf(t->refuse_reason, sizeof(t->refuse_reason), "%s", reason);
-	(void)bufferevent_disable(c->client, EV_READ);
+	tlsio_read(t->cl, false);
 	if (t->q_len == 0)
 		icpt_respond(c, status, reason);
 }
@@ -424,7 +427,7 @@ static void icpt_flush_held(struct conn *c, bool chunked)
 	if (!redact_active(&t->red))
 		return;
 	n = redact_flush(&t->red, v);
-	icpt_put_iov(bufferevent_get_output(c->client), v, n, chunked);
+	icpt_put_iov(tlsio_output(c->icpt->cl), v, n, chunked);
 	icpt_audit_reflect(c, "response");
 }
 
@@ -531,7 +534,7 @@ static void icpt_request_head(struct conn *c, const struct http_head *h)
 		}
 		return;
 	}
-	(void)evbuffer_add(bufferevent_get_output(c->upstream), out.p, out.len);
+	(void)evbuffer_add(tlsio_output(c->icpt->up), out.p, out.len);
 	conn_count(c, true, out.len);
 	h1_buf_done(&out);
 	for (int i = 0; i < n_swapped && (size_t)i < ir.n_hits; i++)
@@ -547,7 +550,7 @@ static void icpt_request_head(struct conn *c, const struct http_head *h)
 static bool icpt_request_event(struct conn *c, const struct h1_event *ev)
 {
 	struct icpt *t = c->icpt;
-	struct evbuffer *out = bufferevent_get_output(c->upstream);
+	struct evbuffer *out = tlsio_output(c->icpt->up);
 	bool secrets = proxy_has_secrets(c->proxy);
 	const char *name;
 	struct icpt_req *last;
@@ -602,7 +605,7 @@ static bool icpt_request_event(struct conn *c, const struct h1_event *ev)
 static bool icpt_response_event(struct conn *c, const struct h1_event *ev)
 {
 	struct icpt *t = c->icpt;
-	struct evbuffer *out = bufferevent_get_output(c->client);
+	struct evbuffer *out = tlsio_output(c->icpt->cl);
 	struct icpt_req *front = icpt_front(t);
 	struct h1_buf head = {};
 	const char *why = NULL;
@@ -702,12 +705,9 @@ static void icpt_update_client_read(struct conn *c)
 	if (!t->client_ready)
 		return; /* the handshake reads as it needs */
 	want = !t->req_wait && !t->refusing && !t->closing && !t->fail && !c->client_eof &&
-	       evbuffer_get_length(bufferevent_get_output(c->upstream)) < PROXY_RELAY_BUF_MAX;
+	       evbuffer_get_length(tlsio_output(c->icpt->up)) < PROXY_RELAY_BUF_MAX;
 
-	if (want)
-		(void)bufferevent_enable(c->client, EV_READ);
-	else
-		(void)bufferevent_disable(c->client, EV_READ);
+	tlsio_read(t->cl, want);
 }
 
 static void icpt_update_upstream_read(struct conn *c)
@@ -718,12 +718,9 @@ static void icpt_update_upstream_read(struct conn *c)
 	if (!t->upstream_ready || t->up_error[0])
 		return;
 	want = !t->closing && !t->fail && !c->upstream_eof &&
-	       evbuffer_get_length(bufferevent_get_output(c->client)) < PROXY_RELAY_BUF_MAX;
+	       evbuffer_get_length(tlsio_output(c->icpt->cl)) < PROXY_RELAY_BUF_MAX;
 
-	if (want)
-		(void)bufferevent_enable(c->upstream, EV_READ);
-	else
-		(void)bufferevent_disable(c->upstream, EV_READ);
+	tlsio_read(t->up, want);
 }
 
 static void icpt_pump(struct conn *c, enum h1_dir dir);
@@ -733,9 +730,8 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 {
 	struct icpt *t = c->icpt;
 	bool req = dir == H1_REQUEST;
-	struct bufferevent *src = req ? c->client : c->upstream;
-	struct bufferevent *dst = req ? c->upstream : c->client;
-	struct evbuffer *in = bufferevent_get_input(src), *out = bufferevent_get_output(dst);
+	struct tlsio *src = req ? t->cl : t->up, *dst = req ? t->up : t->cl;
+	struct evbuffer *in = tlsio_input(src), *out = tlsio_output(dst);
 
 	if (req && !t->client_ready)
 		return;
@@ -753,8 +749,8 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 		if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
 			return; /* resumed by dst's write callback */
 		/*
-		 * One TLS record's worth at a time: bufferevent_openssl reads in 4 KiB pieces,
-		 * and passing those on one by one would make a record and a write() of each.
+		 * A contiguous piece at a time: tlsio reads 64 KiB of space at once, so this
+		 * rarely copies.
 		 */
 		(void)evbuffer_pullup(in,
 				      (ssize_t)MIN(evbuffer_get_length(in), (size_t)ICPT_PIECE));
@@ -820,18 +816,20 @@ static void icpt_pump(struct conn *c, enum h1_dir dir)
 static void icpt_linger(struct conn *c)
 {
 	struct icpt *t = c->icpt;
-	SSL *ssl = bufferevent_openssl_get_ssl(c->client);
+	SSL *ssl = tlsio_ssl(t->cl);
 	struct timeval tv = { .tv_sec = PROXY_LINGER_MS / 1000,
 			      .tv_usec = (PROXY_LINGER_MS % 1000) * 1000 };
 
 	t->lingering = true;
 	if (ssl)
 		(void)SSL_shutdown(ssl); /* close_notify: the client sees a clean end */
-	(void)shutdown(bufferevent_getfd(c->client), SHUT_WR);
-	if (c->upstream)
-		(void)bufferevent_disable(c->upstream, EV_READ | EV_WRITE);
-	(void)bufferevent_disable(c->client, EV_WRITE);
-	(void)bufferevent_enable(c->client, EV_READ);
+	(void)shutdown(c->fd, SHUT_WR);
+	if (t->up) {
+		tlsio_read(t->up, false);
+		tlsio_write_off(t->up);
+	}
+	tlsio_write_off(t->cl);
+	tlsio_read(t->cl, true);
 	(void)evtimer_add(c->timer, &tv);
 }
 
@@ -846,10 +844,10 @@ static void icpt_settle(struct conn *c)
 	}
 	if (!t->closing)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->client)) > 0)
+	if (evbuffer_get_length(tlsio_output(c->icpt->cl)) > 0)
 		return;
 	if (t->flush_upstream && t->upstream_ready &&
-	    evbuffer_get_length(bufferevent_get_output(c->upstream)) > 0)
+	    evbuffer_get_length(tlsio_output(c->icpt->up)) > 0)
 		return;
 	if (!t->client_ready || t->lingering) {
 		conn_close(c, NULL);
@@ -860,13 +858,13 @@ static void icpt_settle(struct conn *c)
 
 /* --- callbacks ------------------------------------------------------------------------ */
 
-static void icpt_client_read_cb(struct bufferevent *bev, void *arg)
+static void icpt_client_read_cb(struct tlsio *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
 	if (t->lingering) {
-		struct evbuffer *in = bufferevent_get_input(bev);
+		struct evbuffer *in = tlsio_input(bev);
 
 		t->drained += evbuffer_get_length(in);
 		(void)evbuffer_drain(in, evbuffer_get_length(in));
@@ -878,7 +876,7 @@ static void icpt_client_read_cb(struct bufferevent *bev, void *arg)
 	icpt_settle(c);
 }
 
-static void icpt_upstream_read_cb(struct bufferevent *bev, void *arg)
+static void icpt_upstream_read_cb(struct tlsio *bev, void *arg)
 {
 	struct conn *c = arg;
 
@@ -889,7 +887,7 @@ static void icpt_upstream_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /* The client's output drained (to the low watermark): the response side may go on. */
-static void icpt_client_write_cb(struct bufferevent *bev, void *arg)
+static void icpt_client_write_cb(struct tlsio *bev, void *arg)
 {
 	struct conn *c = arg;
 
@@ -900,7 +898,7 @@ static void icpt_client_write_cb(struct bufferevent *bev, void *arg)
 	icpt_settle(c);
 }
 
-static void icpt_upstream_write_cb(struct bufferevent *bev, void *arg)
+static void icpt_upstream_write_cb(struct tlsio *bev, void *arg)
 {
 	struct conn *c = arg;
 
@@ -917,17 +915,17 @@ static void icpt_both_ready(struct conn *c)
 	icpt_pump(c, H1_REQUEST);
 }
 
-static void icpt_client_event_cb(struct bufferevent *bev, short what, void *arg)
+static void icpt_client_event_cb(struct tlsio *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
 	if (t->lingering) {
-		if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		if (what & (TLSIO_EOF | TLSIO_ERROR))
 			conn_close(c, NULL);
 		return;
 	}
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & TLSIO_CONNECTED) {
 		t->client_ready = true;
 		if (t->up_error[0])
 			icpt_respond(c, 502, t->up_error);
@@ -935,7 +933,7 @@ static void icpt_client_event_cb(struct bufferevent *bev, short what, void *arg)
 			icpt_both_ready(c);
 		else
 			icpt_update_client_read(c);
-	} else if (what & BEV_EVENT_EOF) {
+	} else if (what & TLSIO_EOF) {
 		struct h1_event ev = {};
 
 		c->client_eof = true;
@@ -951,8 +949,8 @@ static void icpt_client_event_cb(struct bufferevent *bev, short what, void *arg)
 		} else if (t->q_len == 0) {
 			icpt_fail(c, NULL);
 		}
-		(void)bufferevent_disable(c->client, EV_READ);
-	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		tlsio_read(t->cl, false);
+	} else if (what & TLSIO_ERROR) {
 		icpt_fail(c, t->client_ready ? "client connection failed"
 					     : "client TLS handshake failed");
 	}
@@ -962,9 +960,9 @@ static void icpt_client_event_cb(struct bufferevent *bev, short what, void *arg)
 /* Why the upstream handshake failed, for the deny event and the 502 */
 static void icpt_upstream_error(struct conn *c, char *buf, size_t size)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->upstream);
+	SSL *ssl = tlsio_ssl(c->icpt->up);
 	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-	unsigned long e = bufferevent_get_openssl_error(c->upstream);
+	unsigned long e = tlsio_error(c->icpt->up);
 
 	if (vr != X509_V_OK)
 		(void)snprintf(buf, size, "upstream certificate: %s",
@@ -974,35 +972,34 @@ static void icpt_upstream_error(struct conn *c, char *buf, size_t size)
 			       ERR_reason_error_string(e));
 	else
 		(void)snprintf(buf, size, "upstream TLS handshake failed");
-	while (bufferevent_get_openssl_error(c->upstream))
-		; /* clear the queue */
 }
 
-static void icpt_upstream_event_cb(struct bufferevent *bev, short what, void *arg)
+static void icpt_upstream_event_cb(struct tlsio *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct icpt *t = c->icpt;
 
 	if (t->lingering)
 		return;
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & TLSIO_CONNECTED) {
 		t->upstream_ready = true;
 		if (t->client_ready)
 			icpt_both_ready(c);
-	} else if (!t->upstream_ready && (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
+	} else if (!t->upstream_ready && (what & (TLSIO_ERROR | TLSIO_EOF))) {
 		char why[ICPT_REASON_MAX];
 
 		icpt_upstream_error(c, why, sizeof(why));
 		conn_audit_deny(c, "upstream-tls", why);
 		c->allowed = false;
 		t->refusing = true;
-		(void)bufferevent_disable(c->upstream, EV_READ | EV_WRITE);
-		(void)evbuffer_drain(bufferevent_get_output(c->upstream), SIZE_MAX);
+		tlsio_read(t->up, false);
+		tlsio_write_off(t->up);
+		(void)evbuffer_drain(tlsio_output(t->up), SIZE_MAX);
 		if (t->client_ready)
 			icpt_respond(c, 502, why);
 		else
 			(void)snprintf(t->up_error, sizeof(t->up_error), "%s", why);
-	} else if (what & BEV_EVENT_EOF) {
+	} else if (what & TLSIO_EOF) {
 		struct h1_event ev = {};
 
 		c->upstream_eof = true;
@@ -1022,10 +1019,10 @@ static void icpt_upstream_event_cb(struct bufferevent *bev, short what, void *ar
 				(void)icpt_response_event(c, &ev);
 			t->closing = true;
 		}
-		(void)bufferevent_disable(c->upstream, EV_READ);
+		tlsio_read(t->up, false);
 		if (t->closing)
 			icpt_stop_reading(c);
-	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+	} else if (what & TLSIO_ERROR) {
 		if (!t->resp_started && t->q_len > 0 && !t->closing) {
 			icpt_pop(c, "upstream connection failed");
 			icpt_respond(c, 502, "upstream connection failed");
@@ -1074,8 +1071,8 @@ void intercept_start(struct conn *c)
 {
 	struct proxy *p = c->proxy;
 	const struct proxy_tls *tls = p->o.tls;
-	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 	SSL *ssl = NULL, *ussl = NULL;
+	struct icpt *t;
 
 	if (c->ev)
 		c->ev = (event_free(c->ev), NULL);
@@ -1085,13 +1082,13 @@ void intercept_start(struct conn *c)
 	/* requests and answers are small writes that must go at once (keep-alive, SSE) */
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	(void)setsockopt(c->up_fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	c->icpt = xcalloc(1, sizeof(*c->icpt));
-	c->icpt->h1 = h1_conn_new();
-	inject_scan_init(&c->icpt->raw, tls->inject);
-	redact_init(&c->icpt->red, tls->inject, c->name, c->port);
+	t = c->icpt = xcalloc(1, sizeof(*c->icpt));
+	t->h1 = h1_conn_new();
+	inject_scan_init(&t->raw, tls->inject);
+	redact_init(&t->red, tls->inject, c->name, c->port);
 	c->timer = evtimer_new(p->o.base, icpt_timer_cb, c);
-	c->icpt->hold_timer = evtimer_new(p->o.base, icpt_hold_cb, c);
-	if (!c->timer || !c->icpt->hold_timer) {
+	t->hold_timer = evtimer_new(p->o.base, icpt_hold_cb, c);
+	if (!c->timer || !t->hold_timer) {
 		conn_close(c, "out of memory");
 		return;
 	}
@@ -1109,40 +1106,27 @@ void intercept_start(struct conn *c)
 	}
 	c->buf = NULL; /* the BIO has it */
 	c->len = c->cap = 0;
-	c->client = bufferevent_openssl_socket_new(p->o.base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						   opts);
-	if (!c->client) {
+	if (tlsio_new(p->o.base, c->fd, ssl, true,
+		      &(struct tlsio_cbs){ icpt_client_read_cb, icpt_client_write_cb,
+					   icpt_client_event_cb, c },
+		      PROXY_RELAY_BUF_MAX, PROXY_RELAY_BUF_MAX / 2, &t->cl) < 0) {
 		SSL_free(ssl);
 		conn_close(c, "out of memory");
 		return;
 	}
-	c->fd = -EBADF; /* the bufferevent owns it now */
-
 	if (tls_upstream_ssl_new(tls->upstream_ctx, c->name, &ussl) < 0) {
 		conn_close(c, "cannot set up TLS to the upstream");
 		return;
 	}
-	c->upstream = bufferevent_openssl_socket_new(p->o.base, c->up_fd, ussl,
-						     BUFFEREVENT_SSL_CONNECTING, opts);
-	if (!c->upstream) {
+	if (!SSL_set_fd(ussl, c->up_fd) ||
+	    tlsio_new(p->o.base, c->up_fd, ussl, false,
+		      &(struct tlsio_cbs){ icpt_upstream_read_cb, icpt_upstream_write_cb,
+					   icpt_upstream_event_cb, c },
+		      PROXY_RELAY_BUF_MAX, PROXY_RELAY_BUF_MAX / 2, &t->up) < 0) {
 		SSL_free(ussl);
 		conn_close(c, "out of memory");
 		return;
 	}
-	c->up_fd = -EBADF;
-
-	bufferevent_openssl_set_allow_dirty_shutdown(c->client, 1);
-	bufferevent_openssl_set_allow_dirty_shutdown(c->upstream, 1);
-	bufferevent_setcb(c->client, icpt_client_read_cb, icpt_client_write_cb,
-			  icpt_client_event_cb, c);
-	bufferevent_setcb(c->upstream, icpt_upstream_read_cb, icpt_upstream_write_cb,
-			  icpt_upstream_event_cb, c);
-	bufferevent_setwatermark(c->client, EV_READ, 0, PROXY_RELAY_BUF_MAX);
-	bufferevent_setwatermark(c->upstream, EV_READ, 0, PROXY_RELAY_BUF_MAX);
-	bufferevent_setwatermark(c->client, EV_WRITE, PROXY_RELAY_BUF_MAX / 2, 0);
-	bufferevent_setwatermark(c->upstream, EV_WRITE, PROXY_RELAY_BUF_MAX / 2, 0);
-	(void)bufferevent_enable(c->client, EV_READ | EV_WRITE);
-	(void)bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
 }
 
 /* intercept_free() - what conn_close() frees for a terminated connection (not the bevs) */
@@ -1153,6 +1137,8 @@ void intercept_free(struct conn *c)
 	while (c->icpt->q_len > 0 && c->allowed)
 		icpt_pop(c, "no response");
 	h1_conn_free(c->icpt->h1);
+	tlsio_free(c->icpt->cl);
+	tlsio_free(c->icpt->up);
 	redact_done(&c->icpt->red);
 	if (c->icpt->hold_timer)
 		event_free(c->icpt->hold_timer);
