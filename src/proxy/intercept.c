@@ -816,13 +816,11 @@ static void icpt_pump(struct conn *c, enum h1_dir dir)
 static void icpt_linger(struct conn *c)
 {
 	struct icpt *t = c->icpt;
-	SSL *ssl = tlsio_ssl(t->cl);
 	struct timeval tv = { .tv_sec = PROXY_LINGER_MS / 1000,
 			      .tv_usec = (PROXY_LINGER_MS % 1000) * 1000 };
 
 	t->lingering = true;
-	if (ssl)
-		(void)SSL_shutdown(ssl); /* close_notify: the client sees a clean end */
+	tlsio_shutdown(t->cl); /* close_notify: the client sees a clean end */
 	(void)shutdown(c->fd, SHUT_WR);
 	if (t->up) {
 		tlsio_read(t->up, false);
@@ -844,10 +842,9 @@ static void icpt_settle(struct conn *c)
 	}
 	if (!t->closing)
 		return;
-	if (evbuffer_get_length(tlsio_output(c->icpt->cl)) > 0)
+	if (tlsio_unsent(c->icpt->cl) > 0)
 		return;
-	if (t->flush_upstream && t->upstream_ready &&
-	    evbuffer_get_length(tlsio_output(c->icpt->up)) > 0)
+	if (t->flush_upstream && t->upstream_ready && tlsio_unsent(c->icpt->up) > 0)
 		return;
 	if (!t->client_ready || t->lingering) {
 		conn_close(c, NULL);

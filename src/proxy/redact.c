@@ -137,32 +137,54 @@ static void shift_make(struct redact *r)
 		}
 }
 
+/* A form that starts at @start is redacted; returns 1 if one did */
+static size_t redact_at(struct redact *r, char *buf, size_t len, size_t start)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct inject_form *f = &r->forms[i];
+
+		if (buf[start] == f->p[0] && f->len <= len - start &&
+		    memcmp(buf + start, f->p, f->len) == 0) {
+			memset(buf + start, REDACT_CHAR, f->len);
+			hit(r, f);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 size_t redact_buf(struct redact *r, char *buf, size_t len)
 {
-	size_t hits = 0, m = r->m, pos;
+	size_t hits = 0, m = r->m, pos[REDACT_LANES], end[REDACT_LANES];
+	size_t lanes = len >= REDACT_LANES * 1024u ? REDACT_LANES : 1;
+	bool more = true;
 
 	if (r->n == 0 || len < m)
 		return 0;
-	for (pos = m - 1; pos < len;) {
-		size_t sh = r->shift[block_hash(buf + pos)], start;
+	/*
+	 * Each step depends on the one before (a load, a hash, a load): a few independent
+	 * lanes, each over its share of window ends, let the CPU overlap them.
+	 */
+	for (size_t k = 0; k < lanes; k++) {
+		pos[k] = MAX(len * k / lanes, m - 1);
+		end[k] = len * (k + 1) / lanes;
+	}
+	while (more) {
+		more = false;
+		for (size_t k = 0; k < lanes; k++) {
+			size_t sh;
 
-		if (sh > 0) {
-			pos += sh;
-			continue;
-		}
-		start = pos + 1 - m;
-		for (size_t i = 0; i < r->n; i++) {
-			const struct inject_form *f = &r->forms[i];
-
-			if (buf[start] == f->p[0] && f->len <= len - start &&
-			    memcmp(buf + start, f->p, f->len) == 0) {
-				memset(buf + start, REDACT_CHAR, f->len);
-				hit(r, f);
-				hits++;
-				break;
+			if (pos[k] >= end[k])
+				continue;
+			more = true;
+			sh = r->shift[block_hash(buf + pos[k])];
+			if (sh > 0) {
+				pos[k] += sh;
+				continue;
 			}
+			hits += redact_at(r, buf, len, pos[k] + 1 - m);
+			pos[k]++;
 		}
-		pos++;
 	}
 	return hits;
 }

@@ -17,6 +17,8 @@
 #define REDACT_CHAR '*'
 /* Entries of the scan's shift table (a power of two) */
 #define REDACT_SHIFT_SIZE 4096u
+/* Independent scans interleaved over a long buffer */
+#define REDACT_LANES 4u
 
 /*
  * struct redact - the answers of one connection, checked for the real values of the secrets

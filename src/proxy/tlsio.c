@@ -39,14 +39,16 @@
 #include "common/xmalloc.h"
 #include "proxy/tlsio.h"
 
-#define TLSIO_RECORD      16384u            /* plaintext bytes per record written */
-#define TLSIO_READ_CHUNK  (64u * 1024u)     /* input space filled at once */
-#define TLSIO_READ_BUDGET (256u * 1024u)    /* bytes read per wake-up before yielding */
-#define TLSIO_READ_BUFFER (64u * 1024u + 512u) /* OpenSSL's read-ahead buffer */
+#define TLSIO_RECORD       16384u               /* plaintext bytes per record written */
+#define TLSIO_READ_CHUNK   (64u * 1024u)        /* input space filled at once */
+#define TLSIO_READ_BUDGET  (256u * 1024u)       /* bytes read per wake-up before yielding */
+#define TLSIO_READ_BUFFER  (64u * 1024u + 512u) /* OpenSSL's read-ahead buffer */
+#define TLSIO_WRITE_BUFFER (64u * 1024u)        /* records gathered per write(2) */
 
 struct tlsio {
 	int fd;
 	SSL *ssl;
+	BIO *wbuf; /* a buffer BIO in front of the socket for writing (owned by @ssl) */
 	struct event *rev, *wev, *kick;
 	struct evbuffer *in, *out;
 	struct tlsio_cbs cbs;
@@ -122,6 +124,13 @@ static int write_some(struct tlsio *t)
 		int r;
 
 		if (len == 0 || t->write_off) {
+			/* the records gathered in the buffer BIO go out now */
+			if (BIO_wpending(t->wbuf) > 0 && BIO_flush(t->wbuf) <= 0) {
+				if (!BIO_should_retry(t->wbuf))
+					return -1;
+				t->write_blocked = true;
+				return wrote;
+			}
 			t->write_blocked = false;
 			return wrote;
 		}
@@ -162,8 +171,7 @@ static size_t read_some(struct tlsio *t, short *what)
 	size_t got = 0;
 
 	t->read_wants_write = false;
-	while (t->reading && evbuffer_get_length(t->in) < t->high_read &&
-	       got < TLSIO_READ_BUDGET) {
+	while (t->reading && evbuffer_get_length(t->in) < t->high_read && got < TLSIO_READ_BUDGET) {
 		struct evbuffer_iovec v;
 		size_t filled = 0;
 		int r = 1, e = SSL_ERROR_NONE;
@@ -176,7 +184,8 @@ static size_t read_some(struct tlsio *t, short *what)
 			size_t n = 0;
 
 			ERR_clear_error();
-			r = SSL_read_ex(t->ssl, (char *)v.iov_base + filled, v.iov_len - filled, &n);
+			r = SSL_read_ex(t->ssl, (char *)v.iov_base + filled, v.iov_len - filled,
+					&n);
 			if (r != 1) {
 				e = SSL_get_error(t->ssl, r);
 				break;
@@ -277,7 +286,8 @@ static void run(struct tlsio *t)
 		return;
 	}
 	got = read_some(t, &ended);
-	drained = wrote > 0 && evbuffer_get_length(t->out) <= t->low_write;
+	drained = wrote > 0 && evbuffer_get_length(t->out) <= t->low_write &&
+		  (evbuffer_get_length(t->out) > 0 || BIO_wpending(t->wbuf) == 0);
 	update_events(t);
 	if (got > 0) {
 		if (ended)
@@ -347,6 +357,17 @@ int tlsio_new(struct event_base *base, int fd, SSL *ssl, bool accept, const stru
 		tlsio_free(t);
 		return -ENOMEM;
 	}
+	/* records are gathered and written 64 KiB at a time (write_some() flushes) */
+	t->wbuf = BIO_new(BIO_f_buffer());
+	if (!t->wbuf || BIO_set_write_buffer_size(t->wbuf, TLSIO_WRITE_BUFFER) != 1 ||
+	    !BIO_up_ref(SSL_get_wbio(ssl))) {
+		BIO_free(t->wbuf);
+		t->ssl = NULL;
+		tlsio_free(t);
+		return -ENOMEM;
+	}
+	(void)BIO_push(t->wbuf, SSL_get_wbio(ssl));
+	SSL_set0_wbio(ssl, t->wbuf); /* drops the reference taken above; the chain keeps one */
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_default_read_buffer_len(ssl, TLSIO_READ_BUFFER);
@@ -410,6 +431,17 @@ void tlsio_write_off(struct tlsio *t)
 	t->write_off = true;
 	if (t->handshake_done && !t->done)
 		update_events(t);
+}
+
+size_t tlsio_unsent(const struct tlsio *t)
+{
+	return evbuffer_get_length(t->out) + (size_t)BIO_wpending(t->wbuf);
+}
+
+void tlsio_shutdown(struct tlsio *t)
+{
+	(void)SSL_shutdown(t->ssl);
+	(void)BIO_flush(t->wbuf); /* the close_notify; lost if the socket is full: a FIN follows */
 }
 
 unsigned long tlsio_error(const struct tlsio *t)

@@ -67,5 +67,11 @@ void tlsio_read(struct tlsio *t, bool on);
 /* tlsio_write_off() - write nothing more; what the output holds stays there */
 void tlsio_write_off(struct tlsio *t);
 
+/* tlsio_unsent() - bytes not yet handed to the kernel: the output and the gathered records */
+size_t tlsio_unsent(const struct tlsio *t);
+
+/* tlsio_shutdown() - send close_notify (best effort) */
+void tlsio_shutdown(struct tlsio *t);
+
 /* tlsio_error() - the OpenSSL error that ended the side (ERR_get_error() style), or 0 */
 unsigned long tlsio_error(const struct tlsio *t);
