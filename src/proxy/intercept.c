@@ -332,7 +332,7 @@ static void icpt_fail(struct conn *c, const char *error)
 	struct icpt *t = c->icpt;
 
 	if (!t->fail) {
-		t->fail = error;
+		t->fail = error ? error : "closed"; /* non-NULL: icpt_settle() closes */
 		t->fail_clean = !error;
 	}
 	icpt_stop_reading(c);

@@ -369,6 +369,8 @@ int tlsio_new(struct event_base *base, int fd, SSL *ssl, bool accept, const stru
 	(void)BIO_push(t->wbuf, SSL_get_wbio(ssl));
 	SSL_set0_wbio(ssl, t->wbuf); /* drops the reference taken above; the chain keeps one */
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a FIN without close_notify is an end, not an error (as many servers close) */
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_default_read_buffer_len(ssl, TLSIO_READ_BUFFER);
 	if (accept)

@@ -160,6 +160,7 @@ struct sio {
 	int fd;
 	char buf[32 * 1024];
 	size_t len;
+	bool dirty; /* close without close_notify */
 };
 
 static ssize_t sio_read(struct sio *s, void *p, size_t n)
@@ -264,6 +265,11 @@ static void serve(struct sio *s)
 				if (!sio_fill(s))
 					return;
 			}
+		} else if (streq(path, "/dirty")) {
+			sio_puts(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: "
+				    "close\r\n\r\nok");
+			s->dirty = true;
+			return;
 		} else {
 			sio_puts(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 		}
@@ -283,7 +289,8 @@ static void *server_conn_main(void *arg)
 		SSL_set_fd(s->ssl, fd);
 		if (SSL_accept(s->ssl) == 1)
 			serve(s);
-		(void)SSL_shutdown(s->ssl);
+		if (!s->dirty)
+			(void)SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 	} else {
 		serve(s);
@@ -831,6 +838,38 @@ TEST(injected_in_basic_and_query)
 	ASSERT_TRUE(rec_has(want));
 	ASSERT_TRUE(rec_has("GET /x?key=" REAL_API "&a=b HTTP/1.1\r\n"));
 	ASSERT_FALSE(rec_has("pdk_"));
+	tc_close(t);
+}
+
+TEST(connection_close_gets_its_answer)
+{
+	char resp[1024];
+	struct tc *t;
+
+	t = tc_open("api.test", H.good->port, ca_cert(H.ca));
+	ASSERT_NOT_NULL(t);
+	ASSERT_EQ(tc_request(t,
+			     req_fmt("GET /close HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n"
+				     "Connection: close\r\n\r\n",
+				     H.ph_api),
+			     resp, sizeof(resp)),
+		  200);
+	tc_close(t);
+}
+
+/* an upstream that closes without close_notify (as Python's http.server does): an end */
+TEST(upstream_fin_without_close_notify_is_an_end)
+{
+	char resp[1024];
+	struct tc *t;
+
+	t = tc_open("api.test", H.good->port, ca_cert(H.ca));
+	ASSERT_NOT_NULL(t);
+	ASSERT_EQ(tc_request(t,
+			     req_fmt("GET /dirty HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n\r\n",
+				     H.ph_api),
+			     resp, sizeof(resp)),
+		  200);
 	tc_close(t);
 }
 
