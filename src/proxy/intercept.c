@@ -746,7 +746,8 @@ static void icpt_pump_once(struct conn *c, enum h1_dir dir)
 
 		if (t->fail || t->closing || (req && t->refusing))
 			return;
-		if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX)
+		/* with nothing left to feed, the engine can still owe the message's end */
+		if (evbuffer_get_length(out) >= PROXY_RELAY_BUF_MAX && evbuffer_get_length(in) > 0)
 			return; /* resumed by dst's write callback */
 		/*
 		 * A contiguous piece at a time: tlsio reads 64 KiB of space at once, so this

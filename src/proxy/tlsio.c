@@ -94,8 +94,10 @@ static void update_events(struct tlsio *t)
 		want_w = e == SSL_WRITING;
 		want_r = !want_w;
 	} else {
-		want_r = (t->reading && evbuffer_get_length(t->in) < t->high_read) ||
-			 t->write_wants_read;
+		/* after the end (pending) the socket stays readable: never wait for it */
+		want_r = ((t->reading && evbuffer_get_length(t->in) < t->high_read) ||
+			  t->write_wants_read) &&
+			 !t->pending;
 		want_w = (!t->write_off && t->write_blocked) || t->read_wants_write;
 	}
 	set_event(t->rev, &t->rev_on, want_r);
@@ -125,11 +127,14 @@ static int write_some(struct tlsio *t)
 
 		if (len == 0 || t->write_off) {
 			/* the records gathered in the buffer BIO go out now */
-			if (BIO_wpending(t->wbuf) > 0 && BIO_flush(t->wbuf) <= 0) {
-				if (!BIO_should_retry(t->wbuf))
-					return -1;
-				t->write_blocked = true;
-				return wrote;
+			if (!t->write_off && BIO_wpending(t->wbuf) > 0) {
+				if (BIO_flush(t->wbuf) <= 0) {
+					if (!BIO_should_retry(t->wbuf))
+						return -1;
+					t->write_blocked = true;
+					return wrote;
+				}
+				wrote = 1; /* a flush that finishes counts: the write callback is owed */
 			}
 			t->write_blocked = false;
 			return wrote;
@@ -243,7 +248,8 @@ static void run(struct tlsio *t)
 
 	if (t->done)
 		return;
-	if (t->pending) {
+	/* the end is reported once the input it came after was consumed (in_cb kicks) */
+	if (t->pending && !(t->pending == TLSIO_EOF && evbuffer_get_length(t->in) > 0)) {
 		short what = t->pending;
 
 		t->pending = 0;
@@ -285,13 +291,15 @@ static void run(struct tlsio *t)
 		report(t, TLSIO_ERROR);
 		return;
 	}
-	got = read_some(t, &ended);
+	got = t->pending ? 0 : read_some(t, &ended);
 	drained = wrote > 0 && evbuffer_get_length(t->out) <= t->low_write &&
 		  (evbuffer_get_length(t->out) > 0 || BIO_wpending(t->wbuf) == 0);
 	update_events(t);
 	if (got > 0) {
-		if (ended)
+		if (ended) {
 			t->pending = ended;
+			update_events(t);
+		}
 		t->pending_write = drained;
 		/* more to do without the socket: OpenSSL holds bytes, or something is owed */
 		if (ended || drained ||
@@ -302,7 +310,10 @@ static void run(struct tlsio *t)
 			t->cbs.read(t, t->cbs.arg);
 		return;
 	}
-	if (ended) {
+	if (ended == TLSIO_EOF && evbuffer_get_length(t->in) > 0) {
+		t->pending = ended; /* reported when the input is consumed */
+		update_events(t);
+	} else if (ended) {
 		report(t, ended);
 		return;
 	}
@@ -320,8 +331,11 @@ static void in_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void 
 {
 	struct tlsio *t = arg;
 
-	if (info->n_deleted > 0 && t->reading && t->handshake_done && !t->done && !t->rev_on &&
-	    info->orig_size >= t->high_read && evbuffer_get_length(b) < t->high_read)
+	if (info->n_deleted == 0 || !t->handshake_done || t->done)
+		return;
+	if (t->pending ? evbuffer_get_length(b) == 0
+		       : t->reading && !t->rev_on && info->orig_size >= t->high_read &&
+				 evbuffer_get_length(b) < t->high_read)
 		kick(t);
 }
 

@@ -265,6 +265,17 @@ static void serve(struct sio *s)
 				if (!sio_fill(s))
 					return;
 			}
+		} else if (streq(path, "/big")) {
+			/* 4 MiB and close: more than the sockets and the proxy hold at once */
+			static char chunk[64 * 1024];
+
+			memset(chunk, 'b', sizeof(chunk));
+			sio_puts(s, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n"
+				    "Connection: close\r\n\r\n");
+			for (int i = 0; i < 64; i++)
+				if (!sio_write(s, chunk, sizeof(chunk)))
+					return;
+			return;
 		} else if (streq(path, "/dirty")) {
 			sio_puts(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: "
 				    "close\r\n\r\nok");
@@ -870,6 +881,56 @@ TEST(upstream_fin_without_close_notify_is_an_end)
 				     H.ph_api),
 			     resp, sizeof(resp)),
 		  200);
+	tc_close(t);
+}
+
+/*
+ * A slow reader of a big answer that ends the connection: every byte arrives, then the end,
+ * at once (not after the idle timeout), however often the client's socket was full.
+ */
+TEST(slow_reader_gets_everything_then_the_end)
+{
+	struct tc *t;
+	struct timeval tv = { .tv_sec = 3 };
+	char buf[16384];
+	size_t body = 0, total = 0;
+	char *hdr_end = NULL;
+	char head[1024];
+	size_t head_len = 0;
+	int r;
+
+	t = tc_open("api.test", H.good->port, ca_cert(H.ca));
+	ASSERT_NOT_NULL(t);
+	(void)setsockopt(t->s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_TRUE(sio_write(
+		&t->s,
+		req_fmt("GET /big HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n\r\n", H.ph_api),
+		strlen(req_fmt("GET /big HTTP/1.1\r\nHost: api.test\r\nX-Key: %s\r\n\r\n",
+			       H.ph_api))));
+	usleep(300 * 1000); /* let every buffer on the way fill up */
+	while ((r = SSL_read(t->s.ssl, buf, sizeof(buf))) > 0) {
+		total += (size_t)r;
+		if (!hdr_end) {
+			size_t n = MIN((size_t)r, sizeof(head) - 1 - head_len);
+
+			memcpy(head + head_len, buf, n);
+			head_len += n;
+			head[head_len] = 0;
+			if ((hdr_end = strstr(head, "\r\n\r\n")))
+				body = total - (size_t)(hdr_end + 4 - head);
+		} else {
+			body += (size_t)r;
+		}
+		usleep(200); /* a slow reader */
+	}
+	ASSERT_NOT_NULL(hdr_end);
+	ASSERT_EQ(body, (size_t)4194304);
+	/* the end came as close_notify or a FIN, not as the 3 s receive timeout */
+	ASSERT_TRUE(SSL_get_error(t->s.ssl, r) == SSL_ERROR_ZERO_RETURN ||
+		    SSL_get_error(t->s.ssl, r) == SSL_ERROR_SYSCALL ||
+		    SSL_get_error(t->s.ssl, r) == SSL_ERROR_SSL);
+	ASSERT_FALSE(errno == EAGAIN || errno == EWOULDBLOCK);
+	ERR_clear_error();
 	tc_close(t);
 }
 
