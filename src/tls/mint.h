@@ -8,8 +8,7 @@
  *
  *	SSL *ssl;
  *	r = mint_server_ssl_new(mint, H, &ssl);               accept state, leaf for H
- *	bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
- *					     BEV_OPT_CLOSE_ON_FREE);
+ *	r = tlsio_new(base, fd, ssl, true, &cbs, high, low, &side);   proxy/tlsio.h
  */
 #pragma once
 

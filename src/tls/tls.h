@@ -50,8 +50,8 @@ int tls_upstream_ctx_new(char **extra_ca_files, SSL_CTX **ret, char **reterr);
  * tls_upstream_ssl_new() - an SSL for one connection to @host
  * @ctx: from tls_upstream_ctx_new()
  * @host: the canonical name (or IPv4 / IPv6 literal, without brackets) the sandbox asked for
- * @ret: the SSL, in connect state (SSL_free(); or hand it to bufferevent_openssl_socket_new()
- *       with BUFFEREVENT_SSL_CONNECTING and BEV_OPT_CLOSE_ON_FREE)
+ * @ret: the SSL, in connect state (SSL_free(); or give it a socket and hand it to
+ *       tlsio_new(), proxy/tlsio.h)
  *
  * A name is sent as SNI and checked against the certificate (SSL_set1_host, no partial
  * wildcards); an IP literal is not sent as SNI (RFC 6066) and must appear as an iPAddress
