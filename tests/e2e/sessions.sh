@@ -178,7 +178,8 @@ OUT=$("$P" rm "$S-zzz" 2>&1); RC=$?
 t_expect "rm of an unknown sandbox says so" 125 "no sandbox named"
 
 # --- ports ---
-HP=$((20000 + $$ % 20000))
+# host ports below the ephemeral range (32768-60999), where no outgoing connection takes them
+HP=$((10000 + ($$ % 2000) * 10))
 echo "served-from-the-workspace" > "$WS/index.txt"
 OUT=$(cd "$WS" && "$P" create -p "$HP:8000" --net none "$S-e" python3 -m http.server 8000 --bind 127.0.0.1 2>&1 && "$P" start "$S-e" 2>&1); RC=$?
 t_expect "a sandbox with -p starts" 0
@@ -216,11 +217,11 @@ if curl -s -m 1 "http://127.0.0.1:$((HP + 2))/" >/dev/null; then t_fail "the for
 
 # "publish" in the user's config forwards like -p; a project's .paddock.json may not ask for it
 echo '{"publish": ["'$((HP + 3))':8003"]}' > "$T_TMP/publish.json"
-(cd "$WS" && exec "$P" --config "$T_TMP/publish.json" run --net none -- python3 -m http.server 8003 --bind 127.0.0.1 >/dev/null 2>&1 </dev/null) &
+(cd "$WS" && exec "$P" --config "$T_TMP/publish.json" run --net none -- python3 -m http.server 8003 --bind 127.0.0.1 >/dev/null 2>"$T_TMP/publish.err" </dev/null) &
 rpid=$!
 got=""
 for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$((HP + 3))/index.txt") && [ -n "$got" ] && break; sleep 0.1; done
-if [ "$got" = served-from-the-workspace ]; then t_ok "config \"publish\" forwards a host port"; else t_fail "config \"publish\" forwards a host port" "got '$got'"; fi
+if [ "$got" = served-from-the-workspace ]; then t_ok "config \"publish\" forwards a host port"; else t_fail "config \"publish\" forwards a host port" "got '$got'; paddock said: $(head -c 600 "$T_TMP/publish.err")"; fi
 kill -TERM $rpid 2>/dev/null; wait $rpid 2>/dev/null
 PWS=$(t_ws publish-project)
 echo '{"publish": ["'$((HP + 4))':8004"]}' > "$PWS/.paddock.json"
