@@ -144,16 +144,9 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-static bool span_eq_ci(struct http_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s.len == n && strncasecmp(s.p, lit, n) == 0;
-}
-
 bool h1_head_is_websocket(const struct http_head *h)
 {
-	if (!(h->conn & HTTP_CONN_UPGRADE) || !span_eq_ci(h->upgrade, "websocket"))
+	if (!(h->conn & HTTP_CONN_UPGRADE) || !http_span_eq_ci(h->upgrade, "websocket"))
 		return false;
 	if (h->response)
 		return h->status == 101;
@@ -664,7 +657,7 @@ size_t h1_connection_tokens(const struct http_head *h, struct http_span *ret, si
 		const struct http_field *f = &h->fields[i];
 		const char *p = f->value.p, *end = f->value.p + f->value.len;
 
-		if (!span_eq_ci(f->name, "connection"))
+		if (!http_span_eq_ci(f->name, "connection"))
 			continue;
 		while (p < end && n < max) {
 			const char *t = p, *e;
@@ -687,13 +680,13 @@ static bool field_dropped(struct http_span name, bool keep_upgrade, const struct
 {
 	if (name.len >= 6 && strncasecmp(name.p, "proxy-", 6) == 0)
 		return true;
-	if (keep_upgrade && span_eq_ci(name, "upgrade"))
+	if (keep_upgrade && http_span_eq_ci(name, "upgrade"))
 		return false;
 	for (size_t i = 0; i < ELEMENTSOF(hop_by_hop); i++)
-		if (span_eq_ci(name, hop_by_hop[i]))
+		if (http_span_eq_ci(name, hop_by_hop[i]))
 			return true;
 	for (size_t i = 0; i < ELEMENTSOF(protected_fields); i++)
-		if (span_eq_ci(name, protected_fields[i]))
+		if (http_span_eq_ci(name, protected_fields[i]))
 			return false;
 	for (size_t i = 0; i < n_tokens; i++)
 		if (name.len == tokens[i].len && strncasecmp(name.p, tokens[i].p, name.len) == 0)

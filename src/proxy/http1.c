@@ -80,7 +80,7 @@ static char ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool span_eq_ci(struct http_span s, const char *lit)
+bool http_span_eq_ci(struct http_span s, const char *lit)
 {
 	size_t n = strlen(lit);
 
@@ -246,7 +246,7 @@ static int parse_target(const char *s, size_t len, struct http_head *h, const ch
 		t->path = (struct http_span){ s, len };
 		return check_path(t->path, why);
 	}
-	if (len >= STRLEN("http://") && span_eq_ci((struct http_span){ s, 7 }, "http://")) {
+	if (len >= STRLEN("http://") && http_span_eq_ci((struct http_span){ s, 7 }, "http://")) {
 		const char *a = s + 7, *end = s + len, *p = a;
 
 		while (p < end && *p != '/' && *p != '?' && *p != '#')
@@ -360,11 +360,11 @@ static int parse_connection(struct http_span v, unsigned *conn, const char **why
 		if (i < v.len && v.p[i] != ',')
 			return fail(why, "invalid Connection option", -EBADMSG);
 		tok = (struct http_span){ v.p + start, end - start };
-		if (span_eq_ci(tok, "close"))
+		if (http_span_eq_ci(tok, "close"))
 			*conn |= HTTP_CONN_CLOSE;
-		else if (span_eq_ci(tok, "keep-alive"))
+		else if (http_span_eq_ci(tok, "keep-alive"))
 			*conn |= HTTP_CONN_KEEP_ALIVE;
-		else if (span_eq_ci(tok, "upgrade"))
+		else if (http_span_eq_ci(tok, "upgrade"))
 			*conn |= HTTP_CONN_UPGRADE;
 		i++; /* the comma, or past the end */
 	}
@@ -422,16 +422,16 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 		return fail(why, "too many header fields", -E2BIG);
 	h->fields[h->n_fields++] = f;
 
-	if (h->response && span_eq_ci(f.name, "host")) {
+	if (h->response && http_span_eq_ci(f.name, "host")) {
 		/* a field like any other in a response */
-	} else if (span_eq_ci(f.name, "host")) {
+	} else if (http_span_eq_ci(f.name, "host")) {
 		if (h->has_host)
 			return fail(why, "more than one Host field", -EBADMSG);
 		h->has_host = true;
 		r = parse_authority(f.value.p, f.value.len, false, &h->host, why);
 		if (r < 0)
 			return r;
-	} else if (span_eq_ci(f.name, "content-length")) {
+	} else if (http_span_eq_ci(f.name, "content-length")) {
 		uint64_t cl;
 
 		if (seen->content_length && !h->response)
@@ -443,18 +443,18 @@ static int parse_field(const char *s, size_t len, struct http_head *h, struct se
 			return fail(why, "Content-Length fields with different values", -EBADMSG);
 		seen->content_length = true;
 		h->content_length = cl;
-	} else if (span_eq_ci(f.name, "transfer-encoding")) {
+	} else if (http_span_eq_ci(f.name, "transfer-encoding")) {
 		if (seen->transfer_encoding)
 			return fail(why, "more than one Transfer-Encoding field", -EBADMSG);
 		seen->transfer_encoding = true;
-		if (!span_eq_ci(f.value, "chunked"))
+		if (!http_span_eq_ci(f.value, "chunked"))
 			return fail(why, "Transfer-Encoding other than exactly \"chunked\"",
 				    -EBADMSG);
-	} else if (span_eq_ci(f.name, "connection")) {
+	} else if (http_span_eq_ci(f.name, "connection")) {
 		r = parse_connection(f.value, &h->conn, why);
 		if (r < 0)
 			return r;
-	} else if (span_eq_ci(f.name, "upgrade")) {
+	} else if (http_span_eq_ci(f.name, "upgrade")) {
 		if (seen->upgrade)
 			return fail(why, "more than one Upgrade field", -EBADMSG);
 		seen->upgrade = true;

@@ -64,6 +64,9 @@ struct http_span {
 	size_t len;
 };
 
+/* http_span_eq_ci() - @s equals @lit, ASCII case ignored; @lit is written in lower case */
+bool http_span_eq_ci(struct http_span s, const char *lit);
+
 /*
  * struct http_authority - a host and optional port
  * @host: the host as written, without the brackets of an IPv6 literal; checked to be letters,

@@ -374,20 +374,6 @@ static void icpt_refuse(struct conn *c, int status, const char *reason)
 		icpt_respond(c, status, reason);
 }
 
-static void icpt_put_body(struct evbuffer *out, const struct h1_event *ev)
-{
-	if (ev->len == 0)
-		return;
-	if (ev->chunked) {
-		char hdr[H1_CHUNK_HEADER_MAX];
-
-		(void)evbuffer_add(out, hdr, h1_chunk_header(hdr, ev->len));
-	}
-	(void)evbuffer_add(out, ev->data, ev->len);
-	if (ev->chunked)
-		(void)evbuffer_add(out, H1_CHUNK_TAIL, STRLEN(H1_CHUNK_TAIL));
-}
-
 /* Send @n pieces as one body piece (one chunk when @chunked) */
 static void icpt_put_iov(struct evbuffer *out, const struct iovec *v, size_t n, bool chunked)
 {
@@ -406,6 +392,13 @@ static void icpt_put_iov(struct evbuffer *out, const struct iovec *v, size_t n, 
 		(void)evbuffer_add(out, v[i].iov_base, v[i].iov_len);
 	if (chunked)
 		(void)evbuffer_add(out, H1_CHUNK_TAIL, STRLEN(H1_CHUNK_TAIL));
+}
+
+static void icpt_put_body(struct evbuffer *out, const struct h1_event *ev)
+{
+	struct iovec v = { .iov_base = (void *)ev->data, .iov_len = ev->len };
+
+	icpt_put_iov(out, &v, 1, ev->chunked);
 }
 
 /* A secret's value came back and was redacted: one event per message part */
@@ -431,23 +424,12 @@ static void icpt_flush_held(struct conn *c, bool chunked)
 	icpt_audit_reflect(c, "response");
 }
 
-static bool span_is_ci(struct http_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t'))
-		s.p++, s.len--;
-	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
-		s.len--;
-	return s.len == n && strncasecmp(s.p, lit, n) == 0;
-}
-
 /* A response whose body is encoded (compressed): it could not be checked for a secret */
 static bool icpt_encoded(const struct http_head *h)
 {
 	for (size_t i = 0; i < h->n_fields; i++)
-		if (span_is_ci(h->fields[i].name, "content-encoding") &&
-		    !span_is_ci(h->fields[i].value, "identity") && h->fields[i].value.len > 0)
+		if (http_span_eq_ci(h->fields[i].name, "content-encoding") &&
+		    !http_span_eq_ci(h->fields[i].value, "identity") && h->fields[i].value.len > 0)
 			return true;
 	return false;
 }
@@ -466,7 +448,7 @@ static struct h1_edit *icpt_identity(const struct http_head *h, struct h1_edit *
 	for (size_t i = 0; i < h->n_fields; i++) {
 		bool edited = false;
 
-		if (!span_is_ci(h->fields[i].name, "accept-encoding"))
+		if (!http_span_eq_ci(h->fields[i].name, "accept-encoding"))
 			continue;
 		for (size_t e = 0; e < *n; e++)
 			edited |= edits[e].field == i;
@@ -1085,8 +1067,9 @@ void intercept_start(struct conn *c)
 	inject_scan_init(&t->raw, tls->inject);
 	redact_init(&t->red, tls->inject, c->name, c->port);
 	c->timer = evtimer_new(p->o.base, icpt_timer_cb, c);
-	t->hold_timer = evtimer_new(p->o.base, icpt_hold_cb, c);
-	if (!c->timer || !t->hold_timer) {
+	if (redact_active(&t->red)) /* only answers being redacted hold bytes back */
+		t->hold_timer = evtimer_new(p->o.base, icpt_hold_cb, c);
+	if (!c->timer || (redact_active(&t->red) && !t->hold_timer)) {
 		conn_close(c, "out of memory");
 		return;
 	}

@@ -46,14 +46,13 @@
 #define TLSIO_WRITE_BUFFER (64u * 1024u)        /* records gathered per write(2) */
 
 struct tlsio {
-	int fd;
 	SSL *ssl;
 	BIO *wbuf; /* a buffer BIO in front of the socket for writing (owned by @ssl) */
 	struct event *rev, *wev, *kick;
 	struct evbuffer *in, *out;
 	struct tlsio_cbs cbs;
 	size_t high_read, low_write;
-	bool accept, handshake_done;
+	bool handshake_done;
 	bool reading, write_off;
 	bool rev_on, wev_on;
 	bool read_wants_write, write_wants_read;
@@ -353,9 +352,7 @@ int tlsio_new(struct event_base *base, int fd, SSL *ssl, bool accept, const stru
 {
 	struct tlsio *t = xcalloc(1, sizeof(*t));
 
-	t->fd = fd;
 	t->ssl = ssl;
-	t->accept = accept;
 	t->cbs = *cbs;
 	t->high_read = high_read;
 	t->low_write = low_write;
